@@ -1,0 +1,128 @@
+"""Reading and writing images with clear errors (one loader for every dataset and command).
+
+Policy (documented conversions, never a silent skip):
+
+* 8-bit RGB: returned as is.
+* grayscale (L, LA, 1, I;16, I, F): an error by default; with ``convert=True`` the gray
+  channel is replicated to RGB (16-bit/32-bit values are rescaled to 0..255).
+* RGBA / LA / P with transparency: an error by default; with ``convert=True`` the alpha is
+  composited onto white.
+* CMYK / YCbCr / palette: an error by default; ``convert=True`` converts with Pillow.
+* 16-bit RGB (PNG, TIFF): an error by default; ``convert=True`` keeps the top 8 bits.
+* a missing path, a folder, a file Pillow cannot decode (corrupt, truncated, not an
+  image): always an :class:`ImageError` naming the file.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
+
+
+class ImageError(ValueError):
+    """An image file that cannot be used, with the file's path in the message."""
+
+
+def load_rgb(path: str | os.PathLike, convert: bool = False) -> np.ndarray:
+    """Read ``path`` as an 8-bit RGB array of shape (H, W, 3).
+
+    ``convert=False`` (default) raises :class:`ImageError` for anything that is not 8-bit
+    RGB, naming the file and the mode found; ``convert=True`` applies the conversions in
+    the module docstring.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, expected an image file")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            mode = img.mode
+            array16 = np.asarray(img) if mode in ("I;16", "I;16B", "I", "F") else None
+            if mode == "RGB":
+                return np.asarray(img, dtype=np.uint8).copy()
+            if mode not in ("RGB",) and not convert:
+                raise ImageError(
+                    f"{path}: image mode {mode!r} ({_describe(mode)}); expected 8-bit RGB. "
+                    "Convert it, or pass convert=True (--convert) to use the documented conversion.")
+            if array16 is not None:
+                a = array16.astype(np.float64)
+                scale = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
+                gray = np.clip(a / scale * 255.0, 0, 255).astype(np.uint8)
+                return np.repeat(gray[..., None], 3, axis=2)
+            if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+                rgba = img.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8).copy()
+            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+    except ImageError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ImageError(f"{path}: cannot read image ({type(err).__name__}: {err}); "
+                         "the file is corrupt, truncated or not an image") from err
+
+
+def _describe(mode: str) -> str:
+    return {
+        "L": "8-bit grayscale", "1": "1-bit black and white", "LA": "grayscale with alpha",
+        "I;16": "16-bit grayscale", "I;16B": "16-bit grayscale", "I": "32-bit grayscale",
+        "F": "32-bit float grayscale", "RGBA": "RGB with alpha", "CMYK": "CMYK",
+        "P": "palette", "PA": "palette with alpha", "YCbCr": "YCbCr",
+    }.get(mode, "not 8-bit RGB")
+
+
+def save_rgb(array: np.ndarray, path: str | os.PathLike) -> Path:
+    """Write an (H, W, 3) uint8 array atomically (temporary file + rename); return the path."""
+    from PIL import Image
+
+    path = Path(path)
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"save_rgb({path}): expected an (H, W, 3) uint8 array, got {array.dtype} {array.shape}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        Image.fromarray(array).save(tmp, format=_format_of(path))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _format_of(path: Path) -> str:
+    ext = path.suffix.lower()
+    return {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF",
+            ".tiff": "TIFF", ".webp": "WEBP", ".ppm": "PPM"}.get(ext, "PNG")
+
+
+def to_tensor(array: np.ndarray):
+    """(H, W, 3) uint8 -> float tensor (3, H, W) in [-1, 1] (the course's image convention)."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float().div(127.5).sub(1.0)
+
+
+def to_uint8(tensor) -> np.ndarray:
+    """Float tensor (3, H, W) or (B, 3, H, W) in [-1, 1] -> uint8 (H, W, 3) or (B, H, W, 3)."""
+    t = tensor.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(dtype=__import__("torch").uint8)
+    return (t.permute(0, 2, 3, 1) if t.ndim == 4 else t.permute(1, 2, 0)).numpy()
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Sorted image files directly in ``folder``; a clear error for a missing or image-less folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise FileNotFoundError(f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)})")
+    return files
