@@ -91,6 +91,9 @@ def save_rgb(array: np.ndarray, path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         Image.fromarray(array).save(tmp, format=_format_of(path))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
