@@ -1,0 +1,88 @@
+"""Model presets and the factory every training script uses: ``build_models(name, preset)``.
+
+``paper``: LGP-GAN Tables II and III exactly - 128x128 faces, 64 base channels, 6/3
+residual blocks (global/local generators), 6/4 discriminator layers (global/local), region
+crops 48x96 and 48x64.  StarGAN and GANimation get their papers' sizes (6 residual blocks,
+6 discriminator layers) at the same resolution.
+
+``cpu``: our choice, sized for training on 2 CPU cores: 64x64 faces (regions 24x48 and
+24x32), 8 base channels in the generators and 16 in the discriminators, 3/2 residual
+blocks, 5/3 discriminator layers (64/2^5 = 2; 24/2^3 = 3, 48/2^3 = 6, 32/2^3 = 4: every
+size divides by 2^L).  A generator step's cost grows with the generator's base channels
+(linearly for the 7x7 convs at full resolution, quadratically for the rest), so the
+generators are the thin part; the discriminators cost little next to them and keep 16
+channels.  ``python -m course_lib bench models`` prints the GFLOP and the seconds of one G
+and one D step of each preset.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from course_lib import ganimation, regions, stargan
+from course_lib.facs import NUM_CLASSES
+from course_lib.lgp_gan import LGPDiscriminator, LGPGenerator
+
+MODELS = ("lgp-gan", "stargan", "ganimation")
+
+
+@dataclass(frozen=True)
+class ModelPreset:
+    """Sizes of every network of one preset."""
+    name: str
+    image_size: int
+    g_conv_dim: int
+    d_conv_dim: int
+    g_repeat_global: int      # residual blocks of G_global / StarGAN / GANimation
+    g_repeat_local: int       # residual blocks of G_eye, G_mouth
+    d_layers_global: int      # strided convs of D_global / StarGAN / GANimation D
+    d_layers_local: int       # strided convs of D_eye, D_mouth
+
+    @property
+    def region_sizes(self) -> dict[str, tuple[int, int]]:
+        """LGP eye/mouth crop sizes (h, w) at this image size."""
+        return regions.region_sizes("lgp", self.image_size)
+
+
+PRESETS = {
+    "paper": ModelPreset("paper", 128, 64, 64, 6, 3, 6, 4),
+    "cpu": ModelPreset("cpu", 64, 8, 16, 3, 2, 5, 3),
+}
+
+
+def get_preset(preset) -> ModelPreset:
+    """A :class:`ModelPreset` from its name (or the preset itself)."""
+    if isinstance(preset, ModelPreset):
+        return preset
+    if preset not in PRESETS:
+        raise ValueError(f"preset={preset!r}: expected one of {sorted(PRESETS)}")
+    return PRESETS[preset]
+
+
+def build_models(name: str, preset="cpu", n_classes: int = NUM_CLASSES, cond_dim: int | None = None,
+                 mask_convention: str = "lgp") -> dict:
+    """``{"G": generator, "D": discriminator}`` of model ``name`` at ``preset``.
+
+    * ``"lgp-gan"``: G = :class:`LGPGenerator` (``G(x, c, boxes) -> dict``),
+      D = :class:`LGPDiscriminator` (``D({"eye", "mouth", "global"}) -> {name: (src, cls)}``,
+      single nets as ``D["eye"]``...).
+    * ``"stargan"``: official-layout :class:`stargan.Generator` / ``Discriminator``.
+    * ``"ganimation"``: :class:`ganimation.Generator` conditioned on ``cond_dim`` AU
+      intensities (default 17, the paper's) and its critic regressing them.
+
+    Generators return ``out`` (and ``color``, ``mask`` for attention models);
+    discriminators ``(src_map, logits (B, n))``.
+    """
+    p = get_preset(preset)
+    if name == "lgp-gan":
+        return {"G": LGPGenerator(n_classes, p.g_conv_dim, p.g_repeat_global, p.g_repeat_local,
+                                  mask_convention=mask_convention),
+                "D": LGPDiscriminator(p.image_size, p.region_sizes, n_classes, p.d_conv_dim,
+                                      p.d_layers_global, p.d_layers_local)}
+    if name == "stargan":
+        return {"G": stargan.Generator(p.g_conv_dim, n_classes, p.g_repeat_global),
+                "D": stargan.Discriminator(p.image_size, p.d_conv_dim, n_classes, p.d_layers_global)}
+    if name == "ganimation":
+        aus = cond_dim or ganimation.PAPER_AUS
+        return {"G": ganimation.Generator(p.g_conv_dim, aus, p.g_repeat_global),
+                "D": ganimation.Discriminator(p.image_size, p.d_conv_dim, aus, p.d_layers_global)}
+    raise ValueError(f"model {name!r}: expected one of {list(MODELS)}")

@@ -1,0 +1,127 @@
+"""StarGAN (Choi et al. 2018) baseline, layer for layer the official ``model.py`` (yunjey/stargan).
+
+* :class:`Generator` - ``self.main`` is one flat Sequential: Conv7x7-IN-ReLU, two strided
+  convs, ``repeat_num`` residual blocks, two deconvs, Conv7x7 + Tanh; bias-free convs,
+  InstanceNorm with affine parameters *and running statistics* - the same shared
+  :mod:`course_lib.blocks` as LGP-GAN's generators, wired without an attention head.
+* :class:`Discriminator` - :class:`course_lib.discriminators.PatchDiscriminator`
+  (``main``, heads ``conv1`` real/fake and ``conv2`` classifier) with the official
+  constructor signature.
+
+Their ``state_dict`` keys and shapes equal the official ones, so a released checkpoint
+(e.g. RaFD 128x128, ``200000-G.ckpt``, ``c_dim=8``) loads with
+:func:`load_official` / :func:`from_official_checkpoint`; the converter only strips a
+``module.`` prefix (``nn.DataParallel``) and adds the ``num_batches_tracked`` counters
+that checkpoints saved before PyTorch 0.4.1 lack.  Everything else must match, strictly.
+
+Mode matters: with ``track_running_stats=True``, ``.eval()`` normalises with the stored
+running averages, ``.train()`` with each image's own statistics.  Compare with the
+official code in the same mode.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from course_lib import blocks
+from course_lib.discriminators import PatchDiscriminator
+from course_lib.generators import GeneratorOutput, check_images, condition_vector, tile
+
+
+class Generator(nn.Module):
+    """Official StarGAN generator; ``forward(x, c)`` -> :class:`GeneratorOutput` with ``out`` only.
+
+    ``c``: one-hot / multi-hot (B, c_dim) or class indices (B,).
+    """
+
+    def __init__(self, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6):
+        super().__init__()
+        self.c_dim = c_dim
+        layers = blocks.trunk(3 + c_dim, conv_dim, repeat_num, track_running_stats=True)
+        self.main = nn.Sequential(*layers, *blocks.output_conv(conv_dim, 3, nn.Tanh()))
+
+    def forward(self, x, c) -> GeneratorOutput:
+        check_images(x, 3, 4)
+        c = condition_vector(c, self.c_dim, x.shape[0], device=x.device, dtype=x.dtype)
+        return GeneratorOutput(self.main(tile(x, c)))
+
+
+class Discriminator(PatchDiscriminator):
+    """Official StarGAN discriminator (PatchGAN + classifier), official argument order."""
+
+    def __init__(self, image_size: int = 128, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6):
+        super().__init__(image_size, n_classes=c_dim, conv_dim=conv_dim, n_layers=repeat_num)
+
+
+def convert_official_state_dict(state_dict: dict, model: nn.Module | None = None) -> dict:
+    """Official state_dict -> ours: strip ``module.``; add missing ``num_batches_tracked`` (as 0)."""
+    sd = {re.sub(r"^module\.", "", k): v for k, v in state_dict.items()}
+    if model is not None:
+        for key, value in model.state_dict().items():
+            if key.endswith("num_batches_tracked") and key not in sd and key.replace(
+                    "num_batches_tracked", "running_mean") in sd:
+                sd[key] = torch.zeros_like(value)
+    return sd
+
+
+def _load(path_or_state_dict, what: str) -> dict:
+    if isinstance(path_or_state_dict, dict):
+        return path_or_state_dict
+    path = Path(path_or_state_dict)
+    if not path.is_file():
+        raise FileNotFoundError(f"StarGAN {what} checkpoint not found: {path}")
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path}: not a readable PyTorch state_dict ({type(err).__name__}: {err})") from err
+    if not isinstance(sd, dict):
+        raise ValueError(f"{path}: expected a state_dict (dict of tensors), got {type(sd).__name__}")
+    return sd
+
+
+def infer_generator_config(state_dict: dict) -> dict:
+    """``conv_dim``, ``c_dim``, ``repeat_num`` of an official generator state_dict, read from its shapes."""
+    sd = convert_official_state_dict(state_dict)
+    if "main.0.weight" not in sd:
+        raise ValueError("not a StarGAN generator state_dict: no 'main.0.weight' key")
+    conv_dim, in_ch = sd["main.0.weight"].shape[:2]
+    repeat = len({k.split(".")[1] for k in sd if re.match(r"main\.\d+\.main\.", k)})
+    return {"conv_dim": int(conv_dim), "c_dim": int(in_ch) - 3, "repeat_num": repeat}
+
+
+def infer_discriminator_config(state_dict: dict) -> dict:
+    """``image_size``, ``conv_dim``, ``c_dim``, ``repeat_num`` of an official discriminator state_dict."""
+    sd = convert_official_state_dict(state_dict)
+    if "conv2.weight" not in sd or "main.0.weight" not in sd:
+        raise ValueError("not a StarGAN discriminator state_dict: no 'main.0.weight' / 'conv2.weight' key")
+    repeat = len([k for k in sd if re.fullmatch(r"main\.\d+\.weight", k)])
+    c_dim, _, kh, kw = sd["conv2.weight"].shape
+    if kh != kw:
+        raise ValueError(f"official StarGAN discriminators are square; conv2 kernel is {kh}x{kw}")
+    return {"image_size": int(kh) * 2 ** repeat, "conv_dim": int(sd["main.0.weight"].shape[0]),
+            "c_dim": int(c_dim), "repeat_num": repeat}
+
+
+def load_official(model: nn.Module, path_or_state_dict) -> nn.Module:
+    """Load an official StarGAN ``*-G.ckpt`` / ``*-D.ckpt`` (path or state_dict) into ``model``, strictly."""
+    what = "G" if isinstance(model, Generator) else "D"
+    sd = convert_official_state_dict(_load(path_or_state_dict, what), model)
+    try:
+        model.load_state_dict(sd, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"StarGAN {what} checkpoint does not match this model's layout: {err}") from err
+    return model
+
+
+def from_official_checkpoint(g_path, d_path=None):
+    """Build G (and D) with the sizes read from official checkpoints and load them: ``(G, D or None)``."""
+    g_sd = _load(g_path, "G")
+    G = load_official(Generator(**infer_generator_config(g_sd)), g_sd)
+    D = None
+    if d_path is not None:
+        d_sd = _load(d_path, "D")
+        D = load_official(Discriminator(**infer_discriminator_config(d_sd)), d_sd)
+    return G, D

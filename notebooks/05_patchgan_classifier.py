@@ -1,0 +1,309 @@
+# ---
+# jupyter:
+#   jupytext:
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-expression-course/gan-expression-course/blob/main/notebooks/05_patchgan_classifier.ipynb)
+#
+# # Lesson 5 — PatchGAN discriminators with an auxiliary classifier, and the baselines
+#
+# A generator learns only as well as its critic judges. LGP-GAN uses three critics —
+# $D_{eye}$, $D_{mouth}$ and $D_{global}$ — with one design (**Table III**): a fully
+# convolutional *PatchGAN* that scores every patch of the image as real or fake, plus an
+# *auxiliary classifier* that names the expression. This lesson builds them, measures what
+# one score "sees", and meets the two baselines the course compares against: StarGAN and
+# GANimation.
+
+# %%
+# Setup: in Colab, clone the course and install only what is missing; locally, nothing to do.
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
+    if not os.path.isdir("/content/course"):
+        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
+    sys.path.insert(0, "/content/course")
+    from course_lib.setup_env import ensure_packages
+
+    ensure_packages()
+
+# %% [markdown]
+# ## Learning objectives
+#
+# After this lesson you can
+#
+# - build the discriminators of LGP-GAN **Table III** (6 layers global, 4 local) and follow
+#   their shapes on square and non-square inputs;
+# - compute the **receptive field** of one PatchGAN score by hand, and check it empirically;
+# - explain the **auxiliary classifier** head (kernel $h/2^L \times w/2^L$) and the two
+#   classification losses it serves (Eqs. 3 and 4);
+# - count a discriminator's parameters from the table and predict which input sizes it accepts;
+# - describe how StarGAN and GANimation differ from LGP-GAN, and load an official StarGAN
+#   checkpoint into the course's layer-for-layer copy.
+
+# %%
+import torch
+import torch.nn.functional as F
+
+from course_lib import blocks, ganimation, regions, stargan
+from course_lib.datasets import SyntheticFaces
+from course_lib.discriminators import PatchDiscriminator, plot_patch_scores, receptive_field
+from course_lib.exercises import check
+from course_lib.facs import EXPRESSIONS, expression_index
+from course_lib.generators import plot_attention
+from course_lib.lesson import pick, repo_root
+from course_lib.lgp_gan import LGPDiscriminator
+
+SIZE = pick(128, 64)          # the paper's faces; 64x64 in fast mode
+DIM = pick(64, 16)            # Table III's 64 channels in the first layer
+torch.manual_seed(0);
+
+# %% [markdown]
+# ## Table III, layer by layer
+#
+# Every layer is a 4x4 convolution with stride 2 and padding 1 — it halves height and width
+# and doubles the channels — followed by LeakyReLU with slope 0.01. There is **no
+# normalisation** (the WGAN-GP gradient penalty of Lesson 6 is defined per sample, and batch
+# statistics would couple the samples). $D_{global}$ has 6 such layers, the local
+# discriminators 4 ("based on the size of the local regions").
+
+# %%
+D_global = PatchDiscriminator(SIZE, n_classes=8, conv_dim=DIM, n_layers=6)
+for i, layer, shape in blocks.trace_shapes(D_global.main, torch.randn(1, 3, SIZE, SIZE)):
+    print(f"{i:>2} {layer:<26} {shape}")
+print("heads:", blocks.describe(D_global.conv1), "|", blocks.describe(D_global.conv2))
+
+# %% [markdown]
+# The local discriminators judge non-square crops — 48x96 eyes, 48x64 mouth at 128x128 —
+# and nothing in a convolution cares about squareness. Only the classifier head does: its
+# kernel is the *whole* last feature map, $h/2^L \times w/2^L$ (Table III), which for the eye
+# crop is a 3x6 kernel.
+
+# %%
+sizes = regions.region_sizes("lgp", SIZE)
+L_local = pick(4, 3)           # 4 in the paper; 64x64 crops are 24 px high: 3 layers (24 / 8 = 3)
+for name, (h, w) in sizes.items():
+    D = PatchDiscriminator((h, w), 8, DIM, L_local)
+    src, cls = D(torch.randn(2, 3, h, w))
+    print(f"D_{name:<5} input {h}x{w}: real/fake map {tuple(src.shape)}, class logits {tuple(cls.shape)}, "
+          f"classifier kernel {tuple(D.conv2.kernel_size)}")
+
+# %% [markdown]
+# A size that does not divide by $2^L$ would leave a fractional feature map; the
+# constructor refuses it with the reason:
+
+# %%
+try:
+    PatchDiscriminator((48, 96), n_layers=6)
+except ValueError as err:
+    print(err)
+
+# %% [markdown]
+# ## What does one score see? The receptive field
+#
+# A PatchGAN does not output *one* real/fake verdict but a map of them (Isola et al.'s
+# "PatchGAN", LGP-GAN [27]): each cell scores the patch of input that can influence it. Walk
+# backwards from the 3x3 head: a layer with kernel $k$ and stride $s$ turns a field of $r$
+# cells into $(r - 1)s + k$ cells of its input.
+
+# %%
+for L in range(1, 7):
+    print(f"{L} layers: one score sees {receptive_field(L):>3} x {receptive_field(L):<3} input pixels")
+
+# %% [markdown]
+# The closed form can be checked without any algebra: back-propagate from one score and
+# see which input pixels get a non-zero gradient.
+
+# %%
+D_small = PatchDiscriminator(64, 8, 4, n_layers=2)
+probe = torch.randn(1, 3, 64, 64, requires_grad=True)
+D_small(probe)[0][0, 0, 8, 8].backward()
+rows = probe.grad.abs().sum(dim=(0, 1, 3)).nonzero()
+print("empirical:", int(rows.max() - rows.min() + 1), " closed form:", receptive_field(2))
+
+# %% [markdown]
+# With 4 layers (the local critics) one score sees 78x78 pixels — more than a whole 48x96
+# crop in height; with 6 layers (the global critic) 318 pixels, more than the 128x128 face.
+# So in LGP-GAN every score sees essentially the whole region it judges; the *patch* in
+# PatchGAN matters more for smaller critics. Below, a 3-layer critic on a face: the grid is
+# the stride $2^L$ between neighbouring scores, the red square what the yellow cell sees.
+
+# %%
+faces = SyntheticFaces(identities=4, size=SIZE, split="all")
+items = [faces[faces.find(faces.identities[k], e)] for k, e in ((0, "happy"), (1, "surprised"))]
+x = torch.stack([it["image"] for it in items])
+labels = torch.tensor([it["label"] for it in items])
+landmarks = torch.stack([it["landmarks"] for it in items])
+plot_patch_scores(x, PatchDiscriminator(SIZE, 8, 8, n_layers=3));
+
+# %% [markdown]
+# ## The auxiliary classifier
+#
+# The second head turns the critic into an expression classifier too (AC-GAN style, as in
+# StarGAN). It is trained on **real** images with their true labels (Eq. 3,
+# $\mathcal{L}^D_{cls} = \mathbb{E}[-\log D(f_x \mid I)]$), and the generator is trained so
+# that its **fakes** are classified as the *target* label (Eq. 4,
+# $\mathcal{L}^G_{cls} = \mathbb{E}[-\log D(f_y \mid G(I, f_y))]$). In LGP-GAN each of the three
+# critics carries one, so the eye and mouth crops alone must already show the expression.
+# Both losses are cross-entropies on the logits:
+
+# %%
+D_lgp = LGPDiscriminator(SIZE, sizes, 8, DIM, layers_global=6, layers_local=L_local)
+boxes = regions.region_boxes(landmarks, "lgp", SIZE)
+crops = {"global": x, **regions.crop_regions(x, boxes)}
+with torch.no_grad():
+    outputs = D_lgp(crops)
+for name, (src, cls) in outputs.items():
+    print(f"D_{name:<6} real/fake map {tuple(src.shape)}  L_cls^D (Eq. 3) = "
+          f"{F.cross_entropy(cls, labels).item():.3f}  (untrained: about ln 8 = 2.079)")
+
+# %% [markdown]
+# ## Counting parameters from Table III
+#
+# The convolutions of `main` keep their bias (as in StarGAN); the heads do not. A 4x4
+# conv from $c_{in}$ to $c_{out}$ therefore has $16 c_{in} c_{out} + c_{out}$ parameters.
+
+# %%
+count = lambda m: sum(p.numel() for p in m.parameters())
+with torch.device("meta"):  # shapes only, no memory
+    paper = LGPDiscriminator(128)
+for name in ("global", "eye", "mouth"):
+    print(f"D_{name:<6} (paper sizes): {count(paper[name]):>12,} parameters")
+
+# %% [markdown]
+# The global critic's last two layers (512 → 1024 → 2048 channels) hold most of its
+# parameters (printed above) — one reason the course's `cpu` preset shrinks the channels (`course_lib.presets`).
+
+# %% [markdown]
+# ## The baselines: StarGAN and GANimation
+#
+# **StarGAN** (Choi et al. 2018) is where Table II and III come from: the same generator
+# *without* the attention head (it outputs the image directly through Tanh) and the same
+# PatchGAN + classifier. `course_lib.stargan` reproduces the official `model.py` layer for
+# layer — same module names, bias-free convs, InstanceNorm *with running statistics* — so
+# the released checkpoints load unchanged.
+
+# %%
+G_star = stargan.Generator(conv_dim=DIM, c_dim=8, repeat_num=6)
+keys = list(G_star.state_dict())
+print(len(keys), "tensors, e.g.", keys[:3], "...", keys[-1])
+D_star = stargan.Discriminator(image_size=SIZE, conv_dim=DIM, c_dim=8, repeat_num=6)
+print("D heads:", blocks.describe(D_star.conv1), "|", blocks.describe(D_star.conv2))
+
+# %% [markdown]
+# To evaluate the *published* StarGAN with the course's metrics (Lesson 8), download the
+# official RaFD 128x128 model yourself (the StarGAN repository's `download.sh
+# pretrained-rafd-128x128`) and put `200000-G.ckpt` under `data/stargan/`. The cell below
+# loads it when present; nothing is downloaded.
+
+# %%
+official = repo_root() / "data" / "stargan" / "200000-G.ckpt"
+if official.is_file():
+    G_official, _ = stargan.from_official_checkpoint(official)
+    print("loaded", official, stargan.infer_generator_config(G_official.state_dict()))
+else:
+    print(f"{official} not found - skipping (see the text above to get it)")
+
+# %% [markdown]
+# **GANimation** (Pumarola et al. 2018) introduced the colour + attention output that
+# LGP-GAN's Eq. 1 borrows, but conditions on a continuous vector of **AU intensities**
+# instead of a one-hot expression — so it can render "a bit of AU12". Its critic's second
+# head *regresses* the AUs (trained with an L2 loss) instead of classifying.
+
+# %%
+from course_lib import facs, render
+
+aus = torch.tensor(render.expression_aus("happy").mean(0), dtype=torch.float32)[None].repeat(2, 1)
+print("AU vector of 'happy' over", len(facs.AU_NUMBERS), "AUs:", [round(v, 2) for v in aus[0].tolist()])
+G_gan = ganimation.Generator(conv_dim=DIM, c_dim=aus.shape[1], repeat_num=6)
+D_gan = ganimation.Discriminator(image_size=SIZE, conv_dim=DIM, c_dim=aus.shape[1], repeat_num=6)
+with torch.no_grad():
+    out = G_gan(x, aus)
+    src, au_pred = D_gan(out.out)
+print("critic map", tuple(src.shape), " AU regression", tuple(au_pred.shape))
+plot_attention(x, out, ["AUs of happy"] * 2);
+
+# %% [markdown]
+# | | StarGAN | GANimation | LGP-GAN |
+# | --- | --- | --- | --- |
+# | condition | one-hot label | AU intensities | one-hot label |
+# | generator output | image (Tanh) | colour + mask, Eq. 1 | colour + mask, Eq. 1, three generators |
+# | critics | 1 PatchGAN + classifier | 1 PatchGAN + AU regressor | 3 PatchGANs + classifiers |
+#
+# `course_lib.presets.build_models("stargan" | "ganimation" | "lgp-gan", preset)` builds
+# each at the `paper` or the `cpu` preset; `python -m course_lib bench models` prints their
+# sizes and the time of one training step on your machine.
+
+# %% [markdown]
+# ## Exercises
+#
+# **Exercise 1.** By hand: how many input pixels (side of the square) does one real/fake
+# score of a *local* discriminator of Table III (4 layers, then the 3x3 head) see?
+
+# %%
+answer = None  # an integer
+check("05.receptive_field", answer)
+
+# %% tags=["hide-input"]
+# Solution: r = 3, then r <- (r - 1) * 2 + 4 four times: 8, 18, 38, 78
+r = 3
+for _ in range(4):
+    r = (r - 1) * 2 + 4
+assert check("05.receptive_field", r)
+
+# %% [markdown]
+# **Exercise 2.** What is the kernel size `(height, width)` of the classifier head of
+# $D_{mouth}$ at the paper's sizes (48x64 crop, 4 layers)?
+
+# %%
+answer = None  # (kh, kw)
+check("05.cls_kernel", answer)
+
+# %% tags=["hide-input"]
+# Solution: h / 2**4 x w / 2**4
+assert check("05.cls_kernel", (48 // 16, 64 // 16))
+
+# %% [markdown]
+# **Exercise 3.** Count the parameters of $D_{global}$ at the paper's sizes (128x128,
+# 64 → 2048 channels, 8 classes) from Table III, without building it.
+
+# %%
+answer = None  # an integer
+check("05.global_params", answer)
+
+# %% tags=["hide-input"]
+# Solution
+channels = [3] + [64 * 2 ** i for i in range(6)]
+solution = sum(16 * ci * co + co for ci, co in zip(channels, channels[1:]))
+solution += 9 * 2048 * 1 + (128 // 64) * (128 // 64) * 2048 * 8
+assert check("05.global_params", solution)
+
+# %% [markdown]
+# ## Summary
+#
+# - Table III's critic: 4x4 stride-2 convs with LeakyReLU(0.01), no normalisation; 6 layers
+#   for the face, 4 for the eye and mouth crops; inputs must divide by $2^L$ and may be
+#   non-square.
+# - The real/fake head is a *map*: each score sees $r$ pixels, $r \leftarrow 2(r-1) + 4$ per
+#   layer from the 3x3 head (78 px for 4 layers, 318 for 6).
+# - The auxiliary classifier's kernel spans the whole last feature map
+#   ($h/2^L \times w/2^L$): one logit per expression, trained on real images (Eq. 3) and used
+#   to steer the generator (Eq. 4).
+# - StarGAN is the same design without attention (its official checkpoints load into
+#   `course_lib.stargan`); GANimation adds attention and conditions on AU intensities.
+#
+# **Next:** Lesson 6 puts generator and critics together: the losses of Eqs. 2–9 and training.
