@@ -333,6 +333,8 @@ def landmarks_batch(identities: Sequence[Identity], aus, size: int = 128) -> np.
 
 
 # --------------------------------------------------------------------------- drawing
+# Shapes are built for a whole group of faces of one identity at once: ``L`` is (B, 68, 2),
+# a per-face scalar is a (B,) array, a point list is (B, n, 2) (or (n, 2), the same for all).
 @lru_cache(maxsize=None)
 def _spline_matrix(npts: int, n: int, closed: bool) -> np.ndarray:
     """(n_out, npts) matrix of Catmull-Rom densification (the spline is linear in its points)."""
@@ -351,9 +353,9 @@ def _spline_matrix(npts: int, n: int, closed: bool) -> np.ndarray:
 
 
 def _spline(p: np.ndarray, n: int = 6, closed: bool = False) -> np.ndarray:
-    """Catmull-Rom densification of a polyline (N, 2) -> smooth curve through the points."""
+    """Catmull-Rom densification of polylines (..., N, 2) -> smooth curves through the points."""
     p = np.asarray(p, np.float64)
-    return _spline_matrix(len(p), n, closed) @ p
+    return _spline_matrix(p.shape[-2], n, closed) @ p
 
 
 @lru_cache(maxsize=None)
@@ -362,210 +364,276 @@ def _unit_circle(n: int, a0: float, a1: float) -> np.ndarray:
     return np.stack([np.cos(t), np.sin(t)], 1)
 
 
+def _xy(x, y) -> np.ndarray:
+    """(..., 2) points from x and y (scalars or (B,) arrays, broadcast)."""
+    return _pts(x, y)[..., 0, :]
+
+
 def _ellipse(cx, cy, rx, ry, n=28, a0=0.0, a1=2 * np.pi) -> np.ndarray:
-    return _unit_circle(n, float(a0), float(a1)) * (rx, ry) + (cx, cy)
+    """(n, 2) ellipse points, or (B, n, 2) when a centre or radius is a (B,) array."""
+    u = _unit_circle(n, float(a0), float(a1))
+    if type(cx) is np.ndarray or type(cy) is np.ndarray or type(rx) is np.ndarray or type(ry) is np.ndarray:
+        return u * _xy(rx, ry)[..., None, :] + _xy(cx, cy)[..., None, :]
+    return u * (rx, ry) + (cx, cy)
+
+
+def _pts(*xy) -> np.ndarray:
+    """Points from flat coordinates ``x0, y0, x1, y1, ...`` (scalars or (B,) arrays) -> (..., n, 2)."""
+    lead = next((v.shape for v in xy if type(v) is np.ndarray and v.ndim), ())
+    out = np.empty(lead + (len(xy),))
+    for i, v in enumerate(xy):
+        out[..., i] = v
+    return out.reshape(lead + (len(xy) // 2, 2))
+
+
+def _cat(*parts) -> np.ndarray:
+    """Join point lists along the point axis, broadcasting (n, 2) lists to the batch."""
+    parts = [p if type(p) is np.ndarray else np.asarray(p, np.float64) for p in parts]
+    lead = next((p.shape[:-2] for p in parts if p.ndim > 2), ())
+    out = np.empty(lead + (sum(p.shape[-2] for p in parts), 2))
+    i = 0
+    for p in parts:
+        out[..., i:i + p.shape[-2], :] = p
+        i += p.shape[-2]
+    return out
+
+
+def _rev(p: np.ndarray) -> np.ndarray:
+    """Point lists in reverse order."""
+    return p[..., ::-1, :]
 
 
 def _shade(c, k):
     return tuple(int(max(0, min(255, v * k))) for v in c)
 
 
-class _Canvas:
-    """Draws canonical-unit shapes on a supersampled Pillow image through the face's pose."""
+class _Shapes:
+    """A display list of filled polygons and strokes, in canonical face units, for ``batch``
+    faces of one identity; drawn in order by :func:`_paint`.
 
-    def __init__(self, img, M, f):
-        from PIL import ImageDraw
+    A shape's alpha may be per face ((B,) array) and ``show`` (B,) bool leaves it out of
+    some faces.  Building the list first lets :func:`_render_group` map all points to pixels
+    in one vectorised step and know, before drawing, which part of the canvas a face touches.
+    """
 
-        self.d = ImageDraw.Draw(img, "RGBA")
-        self.M, self.f = M * f, f
-        self.unit = np.hypot(*self.M[:, 0])          # pixels per canonical unit
+    def __init__(self, batch: int = 1):
+        self.batch, self.items, self.pts, self.n = batch, [], [], 0
 
-    def px(self, p):
-        p = np.asarray(p, np.float64).reshape(-1, 2)
-        return (p @ self.M[:, :2].T + self.M[:, 2]).ravel().tolist()
+    def _add(self, p, color, alpha, width, show):
+        p = p if type(p) is np.ndarray else np.asarray(p, np.float64)
+        self.pts.append(p)
+        alpha = alpha.astype(int).tolist() if type(alpha) is np.ndarray and alpha.ndim else int(alpha)
+        show = None if show is None else show.tolist() if type(show) is np.ndarray and show.ndim \
+            else [bool(show)] * self.batch
+        self.items.append((self.n, self.n + p.shape[-2], tuple(color), alpha, width, show))
+        self.n += p.shape[-2]
 
-    def poly(self, p, color, alpha=255):
-        self.d.polygon(self.px(p), fill=tuple(color) + (int(alpha),))
+    def poly(self, p, color, alpha=255, show=None):
+        self._add(p, color, alpha, 0.0, show)
 
-    def line(self, p, color, width, alpha=255):
-        w = max(1, int(round(width * self.unit)))
-        pts = self.px(p)
-        self.d.line(pts, fill=tuple(color) + (int(alpha),), width=w, joint="curve")
-        if w > 2:                                       # round caps
-            r = w / 2 - 0.5
-            for x, y in (pts[:2], pts[-2:]):
-                self.d.ellipse((x - r, y - r, x + r, y + r), fill=tuple(color) + (int(alpha),))
+    def line(self, p, color, width, alpha=255, show=None):
+        self._add(p, color, alpha, width, show)
+
+    def pixels(self, M: np.ndarray) -> np.ndarray:
+        """(B, N, 2) pixel coordinates of all points under the affine map ``M`` (2, 3).  Written
+        element-wise (no BLAS) so that a point's pixels never depend on the rest of the batch."""
+        return self.transform(_cat(np.zeros((self.batch, 0, 2)), *self.pts), M)
+
+    @staticmethod
+    def transform(P: np.ndarray, M: np.ndarray) -> np.ndarray:
+        x, y = P[..., 0], P[..., 1]
+        return np.stack([x * M[0, 0] + y * M[0, 1] + M[0, 2], x * M[1, 0] + y * M[1, 1] + M[1, 2]], -1)
+
+    def reach(self, unit: float) -> float:
+        """Pixels a shape may cover beyond its points: half the widest stroke, plus rounding."""
+        return 0.5 * max([w for *_, w, _ in self.items] + [0.0]) * unit + 2.0
 
 
-def _draw_face(img, M, f, ident: Identity, L: np.ndarray, side_aus: np.ndarray):
-    """Draw one face (canonical landmarks ``L``, per-side AUs (2, N_AU)) on ``img``."""
-    cv = _Canvas(img, M, f)
-    au = lambda n: float(side_aus[:, _AU_COL[n]].mean())  # noqa: E731
-    aul = lambda n, s: float(side_aus[s, _AU_COL[n]])      # noqa: E731
-    skin, hair = ident.skin, ident.hair_color
-    dark_skin = _shade(skin, 0.8)
-    line_c = _shade(skin, 0.55)
-    a, st = ident.face_width, ident.hair_style
-    # head outline: jaw (with its AU motion) + forehead arc
-    jaw = _spline(L[:17], 4)
-    head = np.concatenate([jaw, _ellipse(0, -0.05, L[16, 0], 0.93, 20, -0.05, -np.pi + 0.05)])
-    # back hair
+def _paint(img, layers, b: int = 0, origin=(0, 0)):
+    """Draw face ``b`` of display lists on the Pillow RGB image ``img``: ``layers`` is a sequence
+    of ``(shapes, pixel points (B, N, 2), pixels per canonical unit)`` (a list of batch 1 is
+    drawn on every face); ``origin`` is the canvas pixel at ``img``'s corner.  Opaque shapes are
+    written directly (the same pixels as blending at alpha 255, ~4x faster), others blended."""
+    from PIL import ImageDraw
+
+    plain, blend = ImageDraw.Draw(img), ImageDraw.Draw(img, "RGBA")
+    for shapes, xy, unit in layers:
+        k = b if shapes.batch > 1 else 0
+        flat = (xy[k] - np.asarray(origin, np.float64)).ravel().tolist()
+        for i0, i1, color, alpha, width, show in shapes.items:
+            if show is not None and not show[k]:
+                continue
+            a = alpha if type(alpha) is int else alpha[k]
+            d, ink = (plain, color) if a >= 255 else (blend, color + (a,))
+            pts = flat[2 * i0:2 * i1]
+            if not width:
+                d.polygon(pts, fill=ink)
+                continue
+            w = max(1, int(round(width * unit)))
+            d.line(pts, fill=ink, width=w, joint="curve")
+            if w > 2:                                       # round caps
+                r = w / 2 - 0.5
+                for x, y in (pts[:2], pts[-2:]):
+                    d.ellipse((x - r, y - r, x + r, y + r), fill=ink)
+
+
+def _under_shapes(sh: _Shapes, ident: Identity, L: np.ndarray):
+    """What lies behind the face and no AU moves: back hair, shoulders, neck, ears (``L`` (68, 2))."""
+    hair, a, st = ident.hair_color, ident.face_width, ident.hair_style
+    dark_skin = _shade(ident.skin, 0.8)
     if st in (1, 2):
         bottom = 1.25 if st == 1 else 0.45
         back = np.concatenate([_ellipse(0, -0.12, a * 1.22, 0.98, 24, np.pi, 2 * np.pi),
                                [[a * 1.24, bottom], [-a * 1.24, bottom]]])
-        cv.poly(back, _shade(hair, 0.85))
+        sh.poly(back, _shade(hair, 0.85))
     if st == 4:
-        cv.poly(_ellipse(0, -1.0, 0.25, 0.2), hair)
-    # shoulders and neck
-    cv.poly(_ellipse(0, 1.55, 1.1, 0.55), ident.shirt)
-    cv.poly([[-0.24, 0.4], [0.24, 0.4], [0.27, 1.1], [-0.27, 1.1]], dark_skin)
-    cv.poly(_ellipse(0, 1.02, 0.3, 0.1, 16, 0, np.pi), _shade(ident.shirt, 0.7))
-    if st not in (1, 2):
+        sh.poly(_ellipse(0, -1.0, 0.25, 0.2), hair)
+    sh.poly(_ellipse(0, 1.55, 1.1, 0.55), ident.shirt)
+    sh.poly([[-0.24, 0.4], [0.24, 0.4], [0.27, 1.1], [-0.27, 1.1]], dark_skin)
+    sh.poly(_ellipse(0, 1.02, 0.3, 0.1, 16, 0, np.pi), _shade(ident.shirt, 0.7))
+    if st not in (1, 2):                           # ears (no AU moves landmarks 0 and 16)
         for s in (-1, 1):
-            cv.poly(_ellipse(L[0, 0] if s < 0 else L[16, 0], 0.0, 0.085, 0.14), dark_skin)
-    cv.poly(head, skin)
+            sh.poly(_ellipse(L[0, 0] if s < 0 else L[16, 0], 0.0, 0.085, 0.14), dark_skin)
+
+
+def _face_shapes(sh: _Shapes, ident: Identity, L: np.ndarray, side_aus: np.ndarray):
+    """The face proper, everything an AU changes, for a group of faces of ``ident``: canonical
+    landmarks ``L`` (B, 68, 2), per-side AUs ``side_aus`` (B, 2, N_AU)."""
+    S, Sm = side_aus.astype(np.float64), side_aus.mean(-2).astype(np.float64)
+    au = lambda n: Sm[:, _AU_COL[n]]               # noqa: E731
+    aul = lambda n, s: S[:, s, _AU_COL[n]]         # noqa: E731
+    skin, hair = ident.skin, ident.hair_color
+    line_c = _shade(skin, 0.55)
+    # head outline: jaw (with its AU motion) + forehead arc
+    sh.poly(_cat(_spline(L[:, :17], 4), _ellipse(0, -0.05, L[:, 16, 0], 0.93, 20, -0.05, -np.pi + 0.05)), skin)
     # beard
     if ident.beard:
-        cv.poly(np.concatenate([L[3:14], L[[54, 35, 33, 31, 48]] + [[0.08, -0.08], [0.02, 0.04], [0, 0.045],
-                                                                  [-0.02, 0.04], [-0.08, -0.08]]]), hair, 215)
+        sh.poly(_cat(L[:, 3:14], L[:, [54, 35, 33, 31, 48]] + [[0.08, -0.08], [0.02, 0.04], [0, 0.045],
+                                                               [-0.02, 0.04], [-0.08, -0.08]]), hair, 215)
     # cheeks: blush grows with AU6, and the cheek bulge line
     for s, e in ((0, 36), (1, 42)):
         c6 = aul(6, s) + 0.5 * aul(12, s)
-        cx = L[e:e + 6, 0].mean()
-        cv.poly(_ellipse(cx * 1.02, L[e + 4, 1] + 0.2 - 0.04 * c6, 0.12, 0.075), (230, 90, 90), 12 + 60 * c6)
-        if c6 > 0.05:
-            arc = _ellipse(cx, L[e + 4, 1] + 0.02, 0.12, 0.06, 9, 0.25 * np.pi, 0.75 * np.pi)
-            cv.line(arc, line_c, 0.012, 150 * min(1, c6))
+        cx = L[:, e:e + 6, 0].mean(1)
+        sh.poly(_ellipse(cx * 1.02, L[:, e + 4, 1] + 0.2 - 0.04 * c6, 0.12, 0.075), (230, 90, 90), 12 + 60 * c6)
+        arc = _ellipse(cx, L[:, e + 4, 1] + 0.02, 0.12, 0.06, 9, 0.25 * np.pi, 0.75 * np.pi)
+        sh.line(arc, line_c, 0.012, 150 * np.minimum(1, c6), show=c6 > 0.05)
     # eyes: white, iris, pupil, then lids as skin covers, then the lash line
     for s, e in ((0, 36), (1, 42)):
-        P = L[e:e + 6]
-        up = _spline(P[[0, 1, 2, 3]], 5)
-        lo = _spline(P[[3, 4, 5, 0]], 5)
-        eye = np.concatenate([up, lo])
-        opening = P[[4, 5], 1].mean() - P[[1, 2], 1].mean()
-        cx, cy = P[[0, 3], 0].mean(), P[:, 1].mean()
-        if opening > 0.008:
-            cv.poly(eye, (245, 245, 240))
-            r = 0.06 * ident.eye_size
-            iy = P[[1, 2, 4, 5], 1].mean() + 0.004
-            cv.poly(_ellipse(cx, iy, r, r, 20), ident.eye_color)
-            cv.poly(_ellipse(cx, iy, r * 0.5, r * 0.5, 14), (20, 15, 15))
-            cv.poly(_ellipse(cx + r * 0.35, iy - r * 0.35, r * 0.22, r * 0.22, 10), (255, 255, 255), 230)
-            # lid covers: skin above the upper lid and below the lower lid, around the eye
-            cover_up = np.concatenate([up, [[P[3, 0] + 0.03, cy - 0.02], [P[3, 0] + 0.02, cy - 0.14],
-                                             [P[0, 0] - 0.02, cy - 0.14], [P[0, 0] - 0.03, cy - 0.02]]])
-            cover_lo = np.concatenate([lo, [[P[0, 0] - 0.03, cy + 0.02], [P[0, 0] - 0.02, cy + 0.13],
-                                             [P[3, 0] + 0.02, cy + 0.13], [P[3, 0] + 0.03, cy + 0.02]]])
-            cv.poly(cover_up, skin)
-            cv.poly(cover_lo, skin)
-            cv.line(lo, line_c, 0.008, 160)
-        cv.line(up, (40, 30, 30), 0.022)
-        lash = P[0] if e == 36 else P[3]
-        cv.line([lash, lash + np.array([-0.035 if e == 36 else 0.035, -0.02])], (40, 30, 30), 0.014)
+        P = L[:, e:e + 6]
+        up = _spline(P[:, [0, 1, 2, 3]], 5)
+        lo = _spline(P[:, [3, 4, 5, 0]], 5)
+        is_open = P[:, [4, 5], 1].mean(1) - P[:, [1, 2], 1].mean(1) > 0.008
+        cx, cy = P[:, [0, 3], 0].mean(1), P[:, :, 1].mean(1)
+        sh.poly(_cat(up, lo), (245, 245, 240), show=is_open)
+        r = 0.06 * ident.eye_size
+        iy = P[:, [1, 2, 4, 5], 1].mean(1) + 0.004
+        sh.poly(_ellipse(cx, iy, r, r, 20), ident.eye_color, show=is_open)
+        sh.poly(_ellipse(cx, iy, r * 0.5, r * 0.5, 14), (20, 15, 15), show=is_open)
+        sh.poly(_ellipse(cx + r * 0.35, iy - r * 0.35, r * 0.22, r * 0.22, 10), (255, 255, 255), 230, show=is_open)
+        # lid covers: skin above the upper lid and below the lower lid, around the eye
+        x0, x3 = P[:, 0, 0], P[:, 3, 0]
+        sh.poly(_cat(up, _pts(x3 + 0.03, cy - 0.02, x3 + 0.02, cy - 0.14, x0 - 0.02, cy - 0.14, x0 - 0.03, cy - 0.02)),
+                skin, show=is_open)
+        sh.poly(_cat(lo, _pts(x0 - 0.03, cy + 0.02, x0 - 0.02, cy + 0.13, x3 + 0.02, cy + 0.13, x3 + 0.03, cy + 0.02)),
+                skin, show=is_open)
+        sh.line(lo, line_c, 0.008, 160, show=is_open)
+        sh.line(up, (40, 30, 30), 0.022)
+        lash = P[:, 0] if e == 36 else P[:, 3]
+        sh.line(np.stack([lash, lash + [-0.035 if e == 36 else 0.035, -0.02]], 1), (40, 30, 30), 0.014)
         # crow's feet (AU6) at the outer corner
         c6 = aul(6, s)
-        if c6 > 0.05:
-            o = P[0] if e == 36 else P[3]
-            sg = -1 if e == 36 else 1
-            for dy in (-0.03, 0.0, 0.03):
-                cv.line([o + [sg * 0.05, dy * 0.6], o + [sg * 0.1, dy * 1.3]], line_c, 0.008, 160 * c6)
+        sg = -1 if e == 36 else 1
+        for dy in (-0.03, 0.0, 0.03):
+            sh.line(np.stack([lash + [sg * 0.05, dy * 0.6], lash + [sg * 0.1, dy * 1.3]], 1), line_c, 0.008,
+                    160 * c6, show=c6 > 0.05)
     # brows: a thick tapered band along the brow points
     th = ident.brow_thickness
+    brow_c = tuple(min(h, k) for h, k in zip(_shade(hair, 0.6), _shade(skin, 0.45)))
     for s, b in ((0, slice(17, 22)), (1, slice(22, 27))):
-        P = _spline(L[b], 4)
-        t = np.linspace(0.55, 1.0, len(P))[:, None]
+        P = _spline(L[:, b], 4)
+        t = np.linspace(0.55, 1.0, P.shape[1])[:, None]
         t = t if s == 0 else t[::-1]
-        band = np.concatenate([P - [0, th * 0.5] * t, (P + [0, th * 0.5] * t)[::-1]])
-        cv.poly(band, tuple(min(h, k) for h, k in zip(_shade(hair, 0.6), _shade(skin, 0.45))))
+        sh.poly(_cat(P - [0, th * 0.5] * t, _rev(P + [0, th * 0.5] * t)), brow_c)
     # glabella frown lines (AU4) and nose wrinkles (AU9)
-    a4 = au(4)
-    if a4 > 0.05:
-        for sg in (-1, 1):
-            x = sg * 0.035
-            cv.line([[x, L[27, 1] - 0.1], [x * 0.7, L[27, 1] - 0.01]], line_c, 0.011, 200 * a4)
-    a9 = au(9)
-    if a9 > 0.05:
-        for k, y in enumerate((L[27, 1] + 0.02, L[27, 1] + 0.06, L[28, 1] + 0.04)):
-            w = 0.06 + 0.01 * k
-            cv.line(_ellipse(0, y + 0.03, w, 0.025, 7, 1.15 * np.pi, 1.85 * np.pi), line_c, 0.01, 210 * a9)
+    a4, a9 = au(4), au(9)
+    for sg in (-1, 1):
+        x = sg * 0.035
+        sh.line(_pts(x, L[:, 27, 1] - 0.1, x * 0.7, L[:, 27, 1] - 0.01), line_c, 0.011, 200 * a4, show=a4 > 0.05)
+    for k, y in enumerate((L[:, 27, 1] + 0.02, L[:, 27, 1] + 0.06, L[:, 28, 1] + 0.04)):
+        w = 0.06 + 0.01 * k
+        sh.line(_ellipse(0, y + 0.03, w, 0.025, 7, 1.15 * np.pi, 1.85 * np.pi), line_c, 0.01, 210 * a9, show=a9 > 0.05)
     # nose: side line of the bridge, tip shadow, nostrils
-    cv.line(_spline(np.array([L[27] + [0.03, 0.03], L[29] + [0.04, 0], L[31] + [0.03, -0.05]]), 4),
+    sh.line(_spline(np.stack([L[:, 27] + [0.03, 0.03], L[:, 29] + [0.04, 0], L[:, 31] + [0.03, -0.05]], 1), 4),
             line_c, 0.009, 90)
-    base = _spline(L[31:36], 4)
-    cv.line(base, line_c, 0.014, 220)
-    cv.line(_spline(np.array([L[31] + [-0.005, 0.005], L[31] + [-0.025, -0.035], L[31] + [0.0, -0.06]]), 3),
-            line_c, 0.012, 200)
-    cv.line(_spline(np.array([L[35] + [0.005, 0.005], L[35] + [0.025, -0.035], L[35] + [0.0, -0.06]]), 3),
-            line_c, 0.012, 200)
+    sh.line(_spline(L[:, 31:36], 4), line_c, 0.014, 220)
+    sh.line(_spline(L[:, 31, None] + [[-0.005, 0.005], [-0.025, -0.035], [0.0, -0.06]], 3), line_c, 0.012, 200)
+    sh.line(_spline(L[:, 35, None] + [[0.005, 0.005], [0.025, -0.035], [0.0, -0.06]], 3), line_c, 0.012, 200)
     for i in (32, 34):
-        cv.poly(_ellipse(L[i, 0], L[i, 1] - 0.012, 0.02, 0.011, 10), _shade(skin, 0.45))
+        sh.poly(_ellipse(L[:, i, 0], L[:, i, 1] - 0.012, 0.02, 0.011, 10), _shade(skin, 0.45))
     # nasolabial folds (AU12, AU9 / AU10)
     for s, (n_, m_) in enumerate(((31, 48), (35, 54))):
-        k = max(aul(12, s), 0.6 * au(9), aul(10, s))
-        if k > 0.05:
-            sg = -1 if s == 0 else 1
-            fold = np.array([L[n_] + [sg * 0.04, -0.02], L[n_] + [sg * 0.1, 0.08], L[m_] + [sg * 0.06, 0.02]])
-            cv.line(_spline(fold, 4), line_c, 0.012, 170 * k)
+        k = np.maximum(np.maximum(aul(12, s), 0.6 * au(9)), aul(10, s))
+        sg = -1 if s == 0 else 1
+        fold = np.stack([L[:, n_] + [sg * 0.04, -0.02], L[:, n_] + [sg * 0.1, 0.08], L[:, m_] + [sg * 0.06, 0.02]], 1)
+        sh.line(_spline(fold, 4), line_c, 0.012, 170 * k, show=k > 0.05)
     # dimples (AU14)
     for s_, m_ in ((0, 48), (1, 54)):
-        if aul(14, s_) > 0.05:
-            sg = -1 if s_ == 0 else 1
-            dim = L[m_] + np.array([[sg * 0.03, -0.03], [sg * 0.045, 0.0], [sg * 0.03, 0.03]])
-            cv.line(_spline(dim, 3), line_c, 0.01, 200 * aul(14, s_))
+        sg = -1 if s_ == 0 else 1
+        dim = L[:, m_, None] + np.array([[sg * 0.03, -0.03], [sg * 0.045, 0.0], [sg * 0.03, 0.03]])
+        sh.line(_spline(dim, 3), line_c, 0.01, 200 * aul(14, s_), show=aul(14, s_) > 0.05)
     # mouth: cavity + teeth when open, then the lips
-    inner_up = _spline(L[[60, 61, 62, 63, 64]], 4)
-    inner_lo = _spline(L[[64, 65, 66, 67, 60]], 4)
-    gap = L[66, 1] - L[62, 1]
-    if gap > 0.008:
-        cav = np.concatenate([inner_up, inner_lo])
-        cv.poly(cav, (70, 25, 30))
-        cv.poly(np.concatenate([inner_up, (inner_up + [0, min(0.035, gap * 0.45)])[::-1]]), (250, 248, 240))
-        if au(16) > 0.2 and gap > 0.05:
-            cv.poly(np.concatenate([inner_lo, (inner_lo - [0, min(0.03, gap * 0.3)])[::-1]]), (240, 238, 230))
-        if gap > 0.07:
-            cv.poly(_ellipse(L[66, 0], L[66, 1] - 0.015, (L[64, 0] - L[60, 0]) * 0.28, 0.03, 14, np.pi, 2 * np.pi),
-                    (200, 90, 100))
+    inner_up = _spline(L[:, [60, 61, 62, 63, 64]], 4)
+    inner_lo = _spline(L[:, [64, 65, 66, 67, 60]], 4)
+    gap = L[:, 66, 1] - L[:, 62, 1]
+    sh.poly(_cat(inner_up, inner_lo), (70, 25, 30), show=gap > 0.008)
+    sh.poly(_cat(inner_up, _rev(inner_up + _xy(0, np.minimum(0.035, gap * 0.45))[:, None])), (250, 248, 240),
+            show=gap > 0.008)
+    sh.poly(_cat(inner_lo, _rev(inner_lo - _xy(0, np.minimum(0.03, gap * 0.3))[:, None])), (240, 238, 230),
+            show=(au(16) > 0.2) & (gap > 0.05))
+    sh.poly(_ellipse(L[:, 66, 0], L[:, 66, 1] - 0.015, (L[:, 64, 0] - L[:, 60, 0]) * 0.28, 0.03, 14, np.pi, 2 * np.pi),
+            (200, 90, 100), show=gap > 0.07)
     lip_hi = tuple(ident.lip_color)
-    upper = np.concatenate([_spline(L[48:55], 4), inner_up[::-1]])
-    lower = np.concatenate([_spline(L[[54, 55, 56, 57, 58, 59, 48]], 4), inner_lo[::-1]])
-    cv.poly(upper, _shade(lip_hi, 0.88))
-    cv.poly(lower, lip_hi)
-    cv.line(inner_up, _shade(ident.lip_color, 0.45), 0.01)
-    if gap <= 0.008:
-        cv.line(_spline(L[[48, 60, 61, 62, 63, 64, 54]], 3), _shade(ident.lip_color, 0.4), 0.014)
-    # hair over the forehead
-    part = ident.hair_part
+    sh.poly(_cat(_spline(L[:, 48:55], 4), _rev(inner_up)), _shade(lip_hi, 0.88))
+    sh.poly(_cat(_spline(L[:, [54, 55, 56, 57, 58, 59, 48]], 4), _rev(inner_lo)), lip_hi)
+    sh.line(inner_up, _shade(lip_hi, 0.45), 0.01)
+    sh.line(_spline(L[:, [48, 60, 61, 62, 63, 64, 54]], 3), _shade(lip_hi, 0.4), 0.014, show=gap <= 0.008)
+
+
+def _hair_shapes(sh: _Shapes, ident: Identity):
+    """Hair over the forehead (cap, strands, curls, side locks): drawn over the face, never moves."""
+    hair, a, st, part = ident.hair_color, ident.face_width, ident.hair_style, ident.hair_part
     top = _ellipse(0, -0.1, a * 1.1, 0.93, 26, np.pi + 0.12, 2 * np.pi - 0.12)
     hl_y = {0: -0.6, 1: -0.6, 2: -0.6, 3: -0.68, 4: -0.64, 5: -0.6}[st]
     hx = np.linspace(a * 1.05, -a * 1.05, 11)
     hy = hl_y + 0.32 * (np.abs(hx) / a) ** 2.2 - 0.08 * part * hx / a * (st in (0, 1, 2))
     hy = hy + 0.05 * np.sin(np.linspace(0, np.pi, 11)) * (st == 2)
     hairline = np.stack([hx, np.minimum(hy, -0.12)], 1)
-    cap = np.concatenate([top, hairline])
-    cv.poly(cap, hair, 255 if st != 3 else 150)
+    sh.poly(np.concatenate([top, hairline]), hair, 255 if st != 3 else 150)
     if st in (0, 1, 2, 4):                       # a few strands for texture
         for k in range(5):
             x0 = (k - 2) * 0.22 * a + 0.1 * part
             strand = np.array([[x0 * 0.6, -0.98], [x0 * 0.95, -0.8], [x0 * 1.15, hl_y + 0.05 + 0.25 * abs(x0)]])
-            cv.line(_spline(strand, 4), _shade(hair, 0.75), 0.012, 200)
+            sh.line(_spline(strand, 4), _shade(hair, 0.75), 0.012, 200)
     if st == 5:
         for k in range(9):
             ang = np.pi + 0.1 + k * (np.pi - 0.2) / 8
-            cv.poly(_ellipse(a * 1.05 * np.cos(ang), -0.12 + 0.9 * np.sin(ang), 0.13, 0.13, 14), hair)
+            sh.poly(_ellipse(a * 1.05 * np.cos(ang), -0.12 + 0.9 * np.sin(ang), 0.13, 0.13, 14), hair)
     if st in (1, 2):
         for sg in (-1, 1):
             side = np.array([[sg * a * 1.1, -0.3], [sg * a * 0.93, -0.32], [sg * a * 0.98, 0.15 if st == 2 else 0.4],
                              [sg * a * 1.18, 0.2 if st == 2 else 0.6]])
-            cv.poly(side, _shade(hair, 0.95))
-    # glasses
+            sh.poly(side, _shade(hair, 0.95))
+
+
+def _glasses_shapes(sh: _Shapes, ident: Identity, L: np.ndarray):
+    """Glasses, drawn last; the frames follow the eye corners (``L`` (B, 68, 2))."""
     if ident.glasses:
-        gc = (35, 35, 45)
+        gc, a = (35, 35, 45), ident.face_width
         for sg, e in ((-1, 36), (1, 42)):
-            cx = L[e:e + 6:3, 0].mean()
-            cv.line(_ellipse(cx, -0.125, 0.16, 0.115, 30), gc, 0.02)
-            cv.line([[cx + sg * 0.16, -0.14], [sg * a * 0.99, -0.1]], gc, 0.018)
-        cv.line([[L[39, 0] + 0.035, -0.15], [L[42, 0] - 0.035, -0.15]], gc, 0.018)
+            cx = L[:, e:e + 6:3, 0].mean(1)
+            sh.line(_ellipse(cx, -0.125, 0.16, 0.115, 30), gc, 0.02)
+            sh.line(_pts(cx + sg * 0.16, -0.14, sg * a * 0.99, -0.1), gc, 0.018)
+        sh.line(_pts(L[:, 39, 0] + 0.035, -0.15, L[:, 42, 0] - 0.035, -0.15), gc, 0.018)
 
 
 @lru_cache(maxsize=8)
@@ -597,8 +665,104 @@ def _background(ident: Identity, size: int, f: int):
     g = np.linspace(-1, 1, size, dtype=np.float32)
     t = np.clip(0.5 + 0.5 * (g[None, :] * np.float32(np.cos(ident.bg_angle))
                              + g[:, None] * np.float32(np.sin(ident.bg_angle))), 0, 1)[..., None]
-    img = Image.fromarray((c1 + (c2 - c1) * t).astype(np.uint8))
+    img = Image.fromarray(np.stack([(a + (b - a) * t[..., 0]).astype(np.uint8) for a, b in zip(c1, c2)], -1))
     return img.resize((size * f, size * f), Image.NEAREST) if f > 1 else img
+
+
+def _reduce(img, f: int) -> np.ndarray:
+    """Box-downscale a supersampled Pillow image ``f`` x (area averaging: the anti-aliasing)."""
+    return np.asarray(img.reduce(f) if f > 1 else img)
+
+
+def _shaded(small: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """uint8 pixels times the shading field -> uint8 (rounded)."""
+    x = small.astype(np.float32)
+    x *= shade
+    x += 0.5
+    return np.clip(x, 0, 255, out=x).astype(np.uint8)
+
+
+class _Layers:
+    """What all faces of one identity share, whatever their AUs (see :func:`_layers`)."""
+
+    def __init__(self, ident: Identity, size: int, f: int):
+        self.f, self.size = f, size
+        M = _pose_matrix([ident], size)[0]
+        self.M = M * f                                       # canonical units -> canvas pixels
+        self.unit = float(np.hypot(*self.M[:, 0]))           # canvas pixels per canonical unit
+        self.shade = np.repeat(_shading(ident, M, size), 3, -1)       # (H, W, 3): no broadcasting, faster
+        L = _neutral([ident])[0]
+        self.under = _background(ident, size, f)
+        sh = _Shapes()
+        _under_shapes(sh, ident, L)
+        _paint(self.under, [(sh, sh.pixels(self.M), self.unit)])
+        self.hair = _Shapes()
+        _hair_shapes(self.hair, ident)
+        self.hair_xy = self.hair.pixels(self.M)
+        top = self.under.copy()
+        _paint(top, [(self.hair, self.hair_xy, self.unit)])
+        self.static = _shaded(_reduce(top, f), self.shade)            # the image where no face shape reaches
+        # the box redrawn per face: where the landmarks can go (each AU at most 1, on either
+        # side), the forehead and the glasses, plus a margin for the shapes drawn around the
+        # landmarks (a face that reaches out of it is drawn on the whole canvas instead)
+        glasses = _Shapes()
+        _glasses_shapes(glasses, ident, L[None])
+        pts = _cat(L + _DISP.clip(max=0).sum(0), L + _DISP.clip(min=0).sum(0), [[0.0, -0.98]],
+                   *(p[0] for p in glasses.pts))
+        u0, v0, u1, v1 = pts[:, 0].min() - 0.15, pts[:, 1].min() - 0.15, pts[:, 0].max() + 0.15, pts[:, 1].max() + 0.15
+        corners = _Shapes.transform(np.array([[u0, v0], [u1, v0], [u0, v1], [u1, v1]]), self.M)
+        self.box = self.align(corners, glasses.reach(self.unit))
+
+    def align(self, xy: np.ndarray, margin: float) -> tuple[int, int, int, int]:
+        """The canvas box (x0, y0, x1, y1), on the supersampling grid, around points (..., 2) plus ``margin``."""
+        x, y = xy[..., 0], xy[..., 1]
+        lo = np.floor((np.array([x.min(), y.min()]) - margin) / self.f).clip(0, self.size) * self.f
+        hi = np.ceil((np.array([x.max(), y.max()]) + margin) / self.f).clip(0, self.size) * self.f
+        return int(lo[0]), int(lo[1]), int(hi[0]), int(hi[1])
+
+
+@lru_cache(maxsize=16)
+def _layers(ident: Identity, size: int, f: int) -> _Layers:
+    """Per-identity cache (our choice, for speed: a dataset renders each identity under 8
+    expressions in a row): the supersampled canvas every face starts from (background,
+    back hair, shoulders, neck, ears), the hair display list, the shading field, the finished
+    image without a face, and the box a face is drawn in."""
+    return _Layers(ident, size, f)
+
+
+def _render_group(lay: _Layers, ident: Identity, L: np.ndarray, side_aus: np.ndarray, crop: bool = True) -> np.ndarray:
+    """(B, size, size, 3) uint8 faces of ``ident`` (canonical landmarks ``L`` (B, 68, 2), per-side
+    AUs (B, 2, N_AU)) on ``lay``: the face, the hair over it, the glasses.
+
+    With ``crop``, a face that lies inside ``lay.box`` is drawn and downscaled in that box only
+    (on the supersampling grid), the rest of its image is ``lay.static``; any other face, or all
+    with ``crop=False``, is drawn on the whole canvas.  An image depends only on its identity
+    and AUs, never on the rest of the batch."""
+    f, n, B = lay.f, lay.size * lay.f, len(L)
+    face, top = _Shapes(B), _Shapes(B)
+    _face_shapes(face, ident, L, side_aus)
+    _glasses_shapes(top, ident, L)
+    layers = [(face, face.pixels(lay.M), lay.unit), (lay.hair, lay.hair_xy, lay.unit), (top, top.pixels(lay.M), lay.unit)]
+    x0, y0, x1, y1 = lay.box
+    xy = np.concatenate([layers[0][1], layers[2][1]], 1)
+    m = max(face.reach(lay.unit), top.reach(lay.unit))
+    x, y = xy[..., 0], xy[..., 1]                 # (B, N) each (min/max over an axis of 2 are slow in numpy)
+    inside = ((x.min(1) - m >= x0) | (x0 == 0)) & ((y.min(1) - m >= y0) | (y0 == 0)) \
+        & ((x.max(1) + m <= x1) | (x1 == n)) & ((y.max(1) + m <= y1) | (y1 == n)) & crop
+    out = np.broadcast_to(lay.static, (B,) + lay.static.shape).copy()
+    if inside.any():
+        small = []
+        for b in np.flatnonzero(inside):
+            img = lay.under.crop(lay.box)
+            _paint(img, layers, b, (x0, y0))
+            small.append(_reduce(img, f))
+        sl = np.s_[y0 // f:y1 // f, x0 // f:x1 // f]
+        out[inside, sl[0], sl[1]] = _shaded(np.stack(small), lay.shade[sl])
+    for b in np.flatnonzero(~inside):
+        img = lay.under.copy()
+        _paint(img, layers, b)
+        out[b] = _shaded(_reduce(img, f), lay.shade)
+    return out
 
 
 def render_batch(identities: Sequence[Identity], aus, size: int = 128, supersample: int = 3):
@@ -606,11 +770,12 @@ def render_batch(identities: Sequence[Identity], aus, size: int = 128, supersamp
     AU vectors (B, N_AU) float32 (the per-side mean for unilateral input).
 
     ``aus``: (B, N_AU), (B, 2, N_AU) (left/right sides) or a list of what :func:`au_array`
-    accepts.  Geometry is vectorised over the batch; each face is then rasterised by
-    Pillow at ``supersample`` x ``size`` and box-downscaled (anti-aliasing).
+    accepts.  Geometry is vectorised over the batch, and the shapes over each run of
+    consecutive images of one identity; each face is then rasterised by Pillow at
+    ``supersample`` x ``size`` and box-downscaled (anti-aliasing).  What no AU changes is
+    drawn once per identity and cached (:func:`_layers`); only the box around the face is
+    redrawn per image.  An image does not depend on the rest of the batch.
     """
-    from PIL import Image
-
     ids = list(identities)
     if isinstance(aus, np.ndarray) and aus.ndim >= 2 and aus.shape[0] == len(ids):
         A = np.asarray(aus, np.float32)
@@ -623,20 +788,22 @@ def render_batch(identities: Sequence[Identity], aus, size: int = 128, supersamp
         raise ValueError(f"render_batch: {len(ids)} identities but {len(A)} AU vectors")
     if not isinstance(size, (int, np.integer)) or size < 16:
         raise ValueError(f"size: expected an integer >= 16 pixels, got {size!r}")
+    f = int(supersample)
+    if f != supersample or f < 1:
+        raise ValueError(f"supersample: expected an integer >= 1, got {supersample!r}")
     if A.ndim == 2:
         A = np.stack([A, A], 1)
     Lc = _canonical_landmarks(ids, A)
     M = _pose_matrix(ids, size)
     lms = (np.einsum("bij,bpj->bpi", M[:, :, :2], Lc) + M[:, None, :, 2]).astype(np.float32)
-    f = int(supersample)
     imgs = np.empty((len(ids), size, size, 3), np.uint8)
-    for k, ident in enumerate(ids):
-        if k == 0 or ident is not ids[k - 1]:          # consecutive images of one identity share these
-            bg, shade = _background(ident, size, f), _shading(ident, M[k], size)
-        img = bg.copy()
-        _draw_face(img, M[k], f, ident, Lc[k], A[k])
-        small = np.asarray(img.reduce(f) if f > 1 else img, np.float32)
-        imgs[k] = np.clip(small * shade + 0.5, 0, 255).astype(np.uint8)
+    k = 0
+    while k < len(ids):                                  # runs of one identity share shapes and layers
+        j = k + 1
+        while j < len(ids) and (ids[j] is ids[k] or ids[j] == ids[k]):
+            j += 1
+        imgs[k:j] = _render_group(_layers(ids[k], int(size), f), ids[k], Lc[k:j], A[k:j])
+        k = j
     return imgs, lms, A.mean(1).astype(np.float32)
 
 

@@ -146,3 +146,26 @@ def test_bad_input(frontal):
 def test_expression_grid_shape():
     g = render.expression_grid(2, size=32, pad=2)
     assert g.shape == (2 * 34 + 2, 8 * 34 + 2, 3) and g.dtype == np.uint8
+
+
+def test_cached_layers_and_box_give_the_whole_canvas_pixels():
+    # one identity with glasses and hair over the face, 8 expressions: rendered as one batch (per-identity
+    # layers cached, face boxes), singly after clearing the cache, and drawn on the whole canvas
+    rng = np.random.default_rng(0)
+    ident = next(i for i in (render.sample_identity(rng) for _ in range(200)) if i.glasses and i.hair_style in (1, 2))
+    A = np.stack([render.expression_aus(e) for e in facs.EXPRESSIONS])
+    batch, _, _ = render.render_batch([ident] * 8, A, SIZE)
+    render._layers.cache_clear()
+    for k in (0, 4, 7):
+        assert np.array_equal(render.render_batch([ident], A[k:k + 1], SIZE)[0][0], batch[k])
+    lay = render._layers(ident, SIZE, 3)
+    L = render._canonical_landmarks([ident] * 8, A)
+    whole = render._render_group(lay, ident, L, A, crop=False)
+    diff = np.abs(whole.astype(int) - batch)
+    assert (diff > 0).mean() < 1e-3 and diff.mean() < 0.05          # hair clipped at the box edge: sub-pixel
+    box = lay.box
+    try:                                                               # a face reaching out of the box: whole canvas
+        lay.box = (0, 0, 3 * SIZE // 2, 3 * SIZE // 2)
+        assert np.array_equal(render._render_group(lay, ident, L[:2], A[:2]), whole[:2])
+    finally:
+        lay.box = box
