@@ -1,7 +1,16 @@
-"""``python -m course_lib main``: the course's main job.
+"""``python -m course_lib main``: the course's main job, one command on a fresh machine.
 
-Until training lands this executes every lesson notebook for real (no fast mode) into
-``runs/<name>/notebooks/`` with their outputs, and reports the wall time per lesson.
+1. builds the embedded synthetic dataset in ``data/synthetic`` if it is missing;
+2. trains LGP-GAN with the ``cpu`` training preset into ``runs/main`` (or ``--out``);
+3. writes there the sample grid (inputs x 8 targets), the attention masks, the loss
+   curves (PNG) and ``summary.json`` with the wall time, and copies the final grid and
+   masks to ``runs/main/sample_grid.png`` / ``attention_masks.png``;
+4. evaluates the trained model (``python -m course_lib evaluate``, offline: in-domain FID,
+   PSNR/SSIM against the ground truth, accuracy R/G/R+G, identity) into ``runs/main/eval/``
+   (skip with ``--no-eval``).
+
+An existing run in ``--out`` is continued (``--resume`` semantics; a finished run only
+rewrites its figures); ``--fresh`` refuses to touch an existing run instead.
 """
 from __future__ import annotations
 
@@ -10,27 +19,75 @@ from pathlib import Path
 
 
 def register(sub):
-    p = sub.add_parser("main", help="run the main job (executes every lesson notebook in full mode)")
-    p.add_argument("--out", type=Path, default=Path("runs/main"), help="output folder (default: runs/main)")
+    p = sub.add_parser("main", help="the main job: build data, train LGP-GAN (cpu preset), write grid, masks, curves")
+    p.add_argument("--out", type=Path, default=Path("runs/main"), help="run folder (default: runs/main)")
+    p.add_argument("--steps", type=int, default=None, help="iterations (default: the cpu preset's)")
+    p.add_argument("--model", choices=("lgp-gan", "stargan", "ganimation"), default="lgp-gan",
+                   help="model (default: lgp-gan, the course's method)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--no-eval", action="store_true", help="skip step 4 (the evaluation)")
+    p.add_argument("--fresh", action="store_true", help="fail if --out already holds a run instead of continuing it")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    import os
+    import json
+    import shutil
+    import sys
 
-    import nbformat
-    from nbclient import NotebookClient
+    from course_lib import checkpoint, datasets
+    from course_lib.config import ConfigError, preset
+    from course_lib.lesson import repo_root
+    from course_lib.trainer import Trainer, TrainingDiverged
 
-    from course_lib.lesson import FAST_ENV, repo_root
+    t0 = time.perf_counter()
+    root = repo_root() / datasets.DEFAULT_SYNTHETIC
+    built = False
+    if not (root / datasets.METADATA).is_file():
+        print(f"[1/4] building the embedded dataset in {root}", flush=True)
+        datasets.build_synthetic(root)
+        built = True
+    else:
+        print(f"[1/4] dataset: {root} (already built)", flush=True)
+    data_s = time.perf_counter() - t0
+    try:
+        config = preset("cpu", model=args.model, threads=args.threads,
+                        **({"steps": args.steps} if args.steps else {}))
+        resume = (args.out / "checkpoints" / "last.pt").is_file() and not args.fresh
+        print(f"[2/4] training {config.model} ({config.steps} iterations, cpu preset) into {args.out}"
+              + (" (continuing the existing run)" if resume else ""), flush=True)
+        trainer = Trainer(config, args.out, resume=resume, steps=args.steps if resume else None)
+        summary = trainer.train()
+    except (ConfigError, FileExistsError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except TrainingDiverged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    print("[3/4] figures", flush=True)
+    if not summary["interrupted"]:
+        trainer.write_samples()  # the final grid, also for a run that was already finished
+        summary["sample_grid"] = str(Path(trainer._last_sample).relative_to(args.out))
+        if trainer._last_mask:
+            summary["masks"] = str(Path(trainer._last_mask).relative_to(args.out))
+    for key, name in (("sample_grid", "sample_grid.png"), ("masks", "attention_masks.png")):
+        if summary.get(key):
+            shutil.copyfile(args.out / summary[key], args.out / name)
+            summary[key] = name
+    summary.update(job_wall_time_s=round(time.perf_counter() - t0, 1), dataset_built_s=round(data_s, 1) if built else 0.0)
+    checkpoint.atomic_write_bytes(args.out / "summary.json", json.dumps(summary, indent=2).encode())
+    from course_lib.commands.train import print_summary
 
-    os.environ.pop(FAST_ENV, None)
-    out = args.out / "notebooks"
-    out.mkdir(parents=True, exist_ok=True)
-    for path in sorted((repo_root() / "notebooks").glob("*.ipynb")):
-        t0 = time.perf_counter()
-        nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=3600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        nbformat.write(nb, out / path.name)
-        print(f"{path.name}: executed in {time.perf_counter() - t0:.1f} s -> {out / path.name}", flush=True)
+    print_summary(summary, args.out)
+    if summary["interrupted"]:
+        print(f"main job: interrupted after {summary['job_wall_time_s']:.0f} s; run it again to continue")
+        return 130
+    if not args.no_eval:
+        from course_lib.evaluate import evaluate_run
+
+        t1 = time.perf_counter()
+        print("[4/4] evaluation (python -m course_lib evaluate)", flush=True)
+        evaluate_run(args.out)
+        print(f"evaluation: {time.perf_counter() - t1:.0f} s -> {args.out / 'eval' / 'metrics.md'}")
+    print(f"main job: {time.perf_counter() - t0:.0f} s wall time in all")
     return 0

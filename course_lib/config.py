@@ -1,0 +1,212 @@
+"""Training configuration: one dataclass, loadable from / savable to YAML, with three presets.
+
+Every knob of :mod:`course_lib.trainer` lives in :class:`TrainConfig`; a run folder keeps its
+``config.yaml`` so that ``--resume`` and :func:`course_lib.trainer.load_translator` rebuild
+exactly the same models.
+
+Presets (:data:`PRESETS`):
+
+* ``paper`` -- LGP-GAN Section IV.B: 128x128 images, batch 16, Adam(lr 1e-4, betas 0.5/0.999),
+  n_critic 5, lr constant for the first 100k iterations then decayed linearly to 0 over the
+  next 100k, lambda_gp 10, lambda_1..4 = 1, 10, 10, 0.1 (Eq. 2, 8, 9).  Networks: model
+  preset ``paper`` (Tables II/III).  Needs a GPU.
+* ``colab-t4`` -- our choice: the ``paper`` networks and image size with a schedule meant to
+  finish in about 2 hours on a free Colab T4 (40k iterations, same ratio of constant to decayed
+  lr).  40k is an *estimate* (about 5.5 iterations/s), not a T4 measurement: no GPU was
+  available when it was chosen.  ``python -m course_lib bench train --presets colab-t4`` (or
+  Lesson 7's GPU cell) measures it on your GPU; adjust ``--steps`` accordingly.
+* ``cpu`` -- our choice, the embedded default: model preset ``cpu`` (64x64, thin networks), batch 8
+  (twice the updates of batch 16 for the same images/s) and a schedule (3000 iterations, decay
+  from 1500) sized so the main job finishes within about 20 minutes on 2 CPU cores.
+
+An *iteration* (``steps``) is one discriminator update, as in StarGAN's solver that the paper
+follows ([42]); the generator is updated every ``n_critic``-th iteration.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+MODELS = ("lgp-gan", "stargan", "ganimation")
+MODEL_PRESETS = ("paper", "cpu")
+ATTENTION_VARIANTS = ("l2", "ganimation")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; the message names the field and what is expected."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; the defaults are the ``cpu`` preset (module docstring)."""
+
+    model: str = "lgp-gan"            #: "lgp-gan" | "stargan" | "ganimation"
+    model_preset: str = "cpu"         #: network preset of course_lib.presets: "paper" | "cpu"
+    image_size: int = 64              #: images are resized to this; must equal the model preset's size
+    data: str = "synthetic"           #: "synthetic" (data/synthetic, built if missing) or a folder
+    synthetic_identities: int = 200   #: identities rendered when the synthetic set is built (our choice)
+    batch_size: int = 8               #: paper IV.B: 16 (presets paper, colab-t4); cpu: 8, our choice
+    steps: int = 3_000                #: iterations = discriminator updates (paper: 100k + 100k)
+    decay_start: int = 1_500          #: lr constant before this iteration, then linear to 0 at `steps`
+    n_critic: int = 5                 #: D updates per G update (paper IV.B)
+    g_lr: float = 1e-4                #: paper IV.B
+    d_lr: float = 1e-4                #: paper IV.B
+    beta1: float = 0.5                #: paper IV.B
+    beta2: float = 0.999              #: paper IV.B
+    lambda_cls: float = 1.0           #: lambda_1 (Eq. 8, 9)
+    lambda_cycle: float = 10.0        #: lambda_2 (Eq. 9)
+    lambda_self: float = 10.0         #: lambda_3 (Eq. 9)
+    lambda_att: float = 0.1           #: lambda_4 (Eq. 9)
+    lambda_gp: float = 10.0           #: lambda_gp (Eq. 2)
+    attention_variant: str = "l2"     #: "l2" (Eq. 7) or "ganimation" (mean + total variation)
+    tv_weight: float = 1e-4           #: TV weight of the "ganimation" attention variant (losses.GANIMATION_TV_WEIGHT)
+    seed: int = 0
+    device: str = "auto"              #: "auto" (GPU when present) | "cpu" | "cuda"
+    amp: bool = False                 #: mixed precision on GPU
+    threads: int = 0                  #: torch intra-op CPU threads (0: torch's default)
+    log_every: int = 10               #: iterations between log.csv rows
+    sample_every: int = 250           #: iterations between sample grids / mask images
+    checkpoint_every: int = 250       #: iterations between checkpoints/last.pt writes
+    keep_every: int = 0               #: also keep checkpoints/step_XXXXXX.pt every N iterations (0: never)
+    n_samples: int = 4                #: input rows of the sample grid (each x 8 targets)
+    cache_in_memory: bool = True      #: decode the training images once and keep them in memory
+    max_train_images: int = 0         #: use at most this many training images (0: all)
+
+    def __post_init__(self):
+        self.validate()
+
+    # -- validation -------------------------------------------------------------------
+    def validate(self) -> "TrainConfig":
+        """Raise :class:`ConfigError` naming the first invalid field."""
+        def need(ok, name, expected):
+            if not ok:
+                raise ConfigError(f"config field {name!r} = {getattr(self, name)!r}: expected {expected}")
+
+        need(self.model in MODELS, "model", f"one of {', '.join(MODELS)}")
+        need(self.model_preset in MODEL_PRESETS, "model_preset", f"one of {', '.join(MODEL_PRESETS)}")
+        need(self.attention_variant in ATTENTION_VARIANTS, "attention_variant",
+             f"one of {', '.join(ATTENTION_VARIANTS)}")
+        need(self.device in DEVICES, "device", f"one of {', '.join(DEVICES)}")
+        need(isinstance(self.data, str) and self.data != "", "data", "'synthetic' or a folder path")
+        for name in ("image_size", "batch_size", "steps", "n_critic", "log_every", "sample_every",
+                     "checkpoint_every", "n_samples", "synthetic_identities"):
+            v = getattr(self, name)
+            need(isinstance(v, int) and not isinstance(v, bool) and v >= 1, name, "an integer >= 1")
+        for name in ("decay_start", "keep_every", "seed", "max_train_images", "threads"):
+            v = getattr(self, name)
+            need(isinstance(v, int) and not isinstance(v, bool) and v >= 0, name, "an integer >= 0")
+        from course_lib.presets import PRESETS as NETS
+
+        need(self.image_size == NETS[self.model_preset].image_size, "image_size",
+             f"{NETS[self.model_preset].image_size}, the image size of model preset {self.model_preset!r}")
+        need(self.batch_size >= 2, "batch_size", "an integer >= 2 (targets are a permutation of the batch)")
+        need(self.decay_start <= self.steps, "decay_start", f"<= steps ({self.steps})")
+        for name in ("g_lr", "d_lr"):
+            v = getattr(self, name)
+            need(_real(v) and v > 0, name, "a positive number")
+        for name in ("beta1", "beta2"):
+            v = getattr(self, name)
+            need(_real(v) and 0 <= v < 1, name, "a number in [0, 1)")
+        for name in ("lambda_cls", "lambda_cycle", "lambda_self", "lambda_att", "lambda_gp", "tv_weight"):
+            v = getattr(self, name)
+            need(_real(v) and v >= 0, name, "a number >= 0")
+        for name in ("amp", "cache_in_memory"):
+            need(isinstance(getattr(self, name), bool), name, "true or false")
+        return self
+
+    # -- schedule ---------------------------------------------------------------------
+    def lr_factor(self, step: int) -> float:
+        """Learning-rate multiplier at iteration ``step`` (0-based): 1 before ``decay_start``,
+        then linear to 0 at ``steps`` (paper IV.B: "decayed linearly to 0")."""
+        if step < self.decay_start or self.steps == self.decay_start:
+            return 1.0
+        return max(0.0, 1.0 - (step - self.decay_start) / (self.steps - self.decay_start))
+
+    # -- YAML -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "config") -> "TrainConfig":
+        """Build from a dict; unknown keys and wrong types are :class:`ConfigError` naming them."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"{source}: expected a mapping of config fields, got {type(d).__name__}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(d) - set(known))
+        if unknown:
+            raise ConfigError(f"{source}: unknown config field(s) {unknown}; known: {', '.join(known)}")
+        values = {}
+        for k, v in d.items():
+            default = known[k].default
+            if isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
+                v = float(v)  # YAML "1" for a float field
+            values[k] = v
+        try:
+            return cls(**values)
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}") from None
+
+    def save(self, path) -> Path:
+        """Write YAML to ``path`` (atomically)."""
+        import yaml
+
+        from course_lib.checkpoint import atomic_write_bytes
+
+        path = Path(path)
+        atomic_write_bytes(path, yaml.safe_dump(self.to_dict(), sort_keys=False).encode())
+        return path
+
+    @classmethod
+    def load(cls, path) -> "TrainConfig":
+        """Read a YAML file written by :meth:`save` (or by hand: missing fields keep defaults)."""
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        try:
+            d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML ({err})") from err
+        return cls.from_dict(d, source=str(path))
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with ``changes`` applied (validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _real(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: Schedule and network choice of each training preset (see the module docstring).
+PRESETS: dict[str, dict] = {
+    "paper": dict(model_preset="paper", image_size=128, batch_size=16, steps=200_000, decay_start=100_000,
+                  sample_every=2000, checkpoint_every=2000, keep_every=20_000, log_every=50),
+    "colab-t4": dict(model_preset="paper", image_size=128, batch_size=16, steps=40_000, decay_start=20_000,
+                     sample_every=1000, checkpoint_every=1000, keep_every=10_000, log_every=50),
+    "cpu": dict(),  # the dataclass defaults
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """The :class:`TrainConfig` of training preset ``name`` with ``overrides`` applied.
+
+    ``steps`` given without ``decay_start`` keeps the preset's constant/decay ratio.
+    """
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+    values = dict(PRESETS[name])
+    if "steps" in overrides and "decay_start" not in overrides:
+        base = TrainConfig.__dataclass_fields__
+        ratio = values.get("decay_start", base["decay_start"].default) / values.get("steps", base["steps"].default)
+        overrides["decay_start"] = int(round(overrides["steps"] * ratio))
+    values.update(overrides)
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"unknown config field(s) {unknown}; known: {', '.join(sorted(known))}")
+    return TrainConfig(**values)

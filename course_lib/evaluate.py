@@ -1,0 +1,450 @@
+"""Evaluation of an expression translator: our counterpart of LGP-GAN Table IV (IS, FID),
+Cascade EF-GAN Tables 1-2 (accuracy R / G / R+G, PSNR, FID) and the landmark+label GAN's
+Tables 5-6 (PSNR, SSIM, FID; identity).
+
+Protocol (``evaluate_translator``), on the test split the translator never saw:
+
+1. every test image is translated to **every** target expression (Cascade EF-GAN 4.3:
+   "perform expression editing on the same, unseen testing set");
+2. **R**: a classifier trained on the real training images, tested on the real test
+   images; **G**: the same classifier on the translations, scored against their target
+   labels; **R+G**: a classifier trained on the real training images plus generated ones,
+   tested on the real test images (Cascade EF-GAN Table 1).  Our choice for R+G: the
+   generated training images are translations of the *training* images (one random
+   target each, seeded), so no test identity leaks into training;
+3. **FID**: Inception when its weights are there, and always the **in-domain FID** (the
+   R classifier's penultimate features), generated vs real test images;
+   **IS** with Inception only;
+4. paired metrics where a ground truth exists (synthetic data: ``dataset.find(identity,
+   expression)``): **PSNR**, **SSIM** of each translation against the true image of the
+   same identity with the target expression, and the **AU error** of the classifier's AU
+   head on the translation against the true target's AU intensities;
+5. **identity**: dlib face-descriptor distance between input and translation, the share
+   under 0.6 and how often dlib found no face.
+
+``write_table`` / ``compare`` turn result rows into Markdown and CSV.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from course_lib import classifier as clf_lib
+from course_lib import facs, metrics
+
+N_CLASSES = len(facs.EXPRESSIONS)
+
+#: Columns of the result table, in order: (key in a result row, Markdown header, format).
+COLUMNS = [
+    ("method", "method", "{}"),
+    ("fid_kind", "FID kind", "{}"),
+    ("fid", "FID ↓", "{:.2f}"),
+    ("is_mean", "IS ↑", "{:.3f}"),
+    ("psnr", "PSNR ↑ (dB)", "{:.2f}"),
+    ("ssim", "SSIM ↑", "{:.3f}"),
+    ("acc_r", "acc. R", "{:.1%}"),
+    ("acc_g", "acc. G ↑", "{:.1%}"),
+    ("acc_rg", "acc. R+G ↑", "{:.1%}"),
+    ("au_error", "AU error ↓", "{:.3f}"),
+    ("identity", "identity (dlib)", "{}"),
+]
+#: Extra CSV columns (every number of a row, for plots and the compare command).
+CSV_EXTRA = ["in_domain_fid", "inception_fid", "is_std", "kid_mean", "kid_std", "au_error_real",
+             "identity_distance", "identity_share_same", "identity_no_face", "identity_pairs",
+             "n_test", "n_generated", "n_train", "paired", "inception"]
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass
+class Split:
+    """A dataset decoded once: uint8 images (N,3,S,S), labels (N,), landmarks (N,68,2) in
+    pixels of S, AU intensities (N,K) or None, identities, and the dataset (for ``find``)."""
+    images: torch.Tensor
+    labels: torch.Tensor
+    landmarks: torch.Tensor
+    aus: torch.Tensor | None
+    identities: list
+    dataset: object = None
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def collect(dataset, image_size: int, limit: int = 0, desc: str = "loading images") -> Split:
+    """Decode ``dataset`` (course dataset dicts) into a :class:`Split` at ``image_size``.
+
+    ``limit`` > 0 keeps the first ``limit`` items.  Images are resized with antialiasing
+    and their landmarks scaled alike.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(dataset) if not limit else min(limit, len(dataset))
+    if n == 0:
+        raise ValueError(f"{type(dataset).__name__}: the dataset is empty")
+    imgs, labels, lms, aus, ids = [], [], [], [], []
+    for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0):
+        item = dataset[i]
+        x = torch.as_tensor(item["image"]).float()
+        h, w = x.shape[-2:]
+        lm = item.get("landmarks")
+        lm = torch.full((68, 2), float("nan")) if lm is None else torch.as_tensor(lm, dtype=torch.float32)
+        if (h, w) != (image_size, image_size):
+            x = F.interpolate(x[None], size=(image_size, image_size), mode="bilinear", antialias=True,
+                              align_corners=False)[0]
+            lm = lm * torch.tensor([image_size / w, image_size / h])
+        imgs.append(x.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8))
+        labels.append(int(item["label"]))
+        lms.append(lm)
+        ids.append(str(item.get("identity", i)))
+        if item.get("aus") is not None:
+            aus.append(torch.as_tensor(item["aus"], dtype=torch.float32))
+    return Split(torch.stack(imgs), torch.tensor(labels), torch.stack(lms),
+                 torch.stack(aus) if len(aus) == n else None, ids, dataset)
+
+
+@dataclass
+class Generated:
+    """Translations: uint8 images (M,3,S,S), the index of each one's source in the split, its target label."""
+    images: torch.Tensor
+    source: torch.Tensor
+    target: torch.Tensor
+
+
+@torch.no_grad()
+def translate(translator, split: Split, targets: torch.Tensor | None = None, batch_size: int = 32,
+              desc: str = "translating") -> Generated:
+    """Translate every image of ``split`` to every target expression (``targets=None``), or image i
+    to ``targets[i]``.  ``translator(images, labels, landmarks) -> images`` in [-1, 1]."""
+    from tqdm.auto import tqdm
+
+    n = len(split)
+    if targets is None:
+        source = torch.arange(n).repeat_interleave(N_CLASSES)
+        target = torch.arange(N_CLASSES).repeat(n)
+    else:
+        source, target = torch.arange(n), torch.as_tensor(targets).long()
+    has_lm = not torch.isnan(split.landmarks).any()
+    out = []
+    for i in tqdm(range(0, len(source), batch_size), desc=desc, leave=False):
+        s, t = source[i:i + batch_size], target[i:i + batch_size]
+        y = translator(clf_lib.as_float(split.images[s]), t, split.landmarks[s] if has_lm else None)
+        out.append(torch.as_tensor(y).detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8))
+    return Generated(torch.cat(out), source, target)
+
+
+class IdentityTranslator:
+    """Stand-in translator that changes nothing: the lower bound of every expression metric."""
+    model_name = "identity (no change)"
+
+    def __call__(self, images, targets, landmarks=None):
+        return torch.as_tensor(images).clone()
+
+
+class OracleTranslator:
+    """Stand-in translator that returns the ground truth: the true image of the input's identity
+    with the target expression (``split.dataset.find``), the input found by its pixels in one of
+    ``splits``.  The upper bound of the paired metrics; its G accuracy is the R accuracy."""
+    model_name = "oracle (ground truth)"
+
+    def __init__(self, *splits: Split):
+        if not splits or not all(hasattr(s.dataset, "find") for s in splits):
+            raise ValueError("the oracle needs splits whose dataset has find(identity, expression) (synthetic sets)")
+        self._index = {s.images[i].numpy().tobytes(): (s, i) for s in splits for i in range(len(s))}
+
+    def __call__(self, images, targets, landmarks=None):
+        u8 = torch.as_tensor(images).clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+        out = []
+        for x, t in zip(u8, torch.as_tensor(targets).tolist()):
+            if x.numpy().tobytes() not in self._index:
+                raise ValueError("OracleTranslator: an input image is in none of its splits")
+            split, i = self._index[x.numpy().tobytes()]
+            j = split.dataset.find(split.identities[i], facs.expression_name(t))
+            if j >= len(split):
+                raise ValueError(f"OracleTranslator: the ground truth (item {j}) lies beyond the {len(split)} "
+                                 "items loaded; collect the split without a limit")
+            out.append(split.images[j])
+        return clf_lib.as_float(torch.stack(out))
+
+
+# ----------------------------------------------------------------------------- R / G / R+G
+def train_judge(split: Split, epochs: int = 30, seed: int = 0, progress: bool = True, desc: str = "classifier R",
+                lr: float = 3e-4, batch_size: int = 32, shift: int = 4, **hparams) -> clf_lib.ExpressionClassifier:
+    """The classifier of protocol R: trained on the real training images (with an AU head when AUs
+    are known).  ``hparams`` go to :class:`~course_lib.classifier.ExpressionClassifier`.
+
+    Defaults (our choice): 30 epochs with flips and shifts of up to 4 pixels; on the
+    synthetic set at 64x64, 15 epochs without shifts over-fitted (training accuracy far
+    above test accuracy)."""
+    size = split.images.shape[-1]
+    model = clf_lib.ExpressionClassifier(image_size=size if size & (size - 1) == 0 else 64,
+                                         n_aus=split.aus.shape[1] if split.aus is not None else 0, **hparams)
+    return clf_lib.train_classifier(model, split.images, split.labels, split.aus, epochs=epochs, seed=seed,
+                                    lr=lr, batch_size=batch_size, shift=shift, progress=progress, desc=desc)
+
+
+def expression_protocol(train: Split, test: Split, generated_test: Generated, generated_train: Generated | None,
+                        judge=None, epochs: int = 30, seed: int = 0, progress: bool = True,
+                        judge_kw: dict | None = None) -> dict:
+    """Cascade EF-GAN Table 1: accuracies R, G and R+G (shares in 0..1) and the judge.
+
+    ``generated_test``: translations of the test images (G); ``generated_train``:
+    translations of training images added to the real ones for R+G (None: R+G skipped).
+    ``judge``: an already trained R classifier (else trained here); ``judge_kw``: keyword
+    arguments of :func:`train_judge` for both classifiers.
+    """
+    judge_kw = judge_kw or {}
+    judge = judge if judge is not None else train_judge(train, epochs, seed, progress, **judge_kw)
+    out = {"judge": judge,
+           "acc_r": clf_lib.accuracy(judge, test.images, test.labels),
+           "acc_g": clf_lib.accuracy(judge, generated_test.images, generated_test.target)}
+    if generated_train is not None:
+        both = Split(torch.cat([train.images, generated_train.images]),
+                     torch.cat([train.labels, generated_train.target]), train.landmarks, None, [])
+        rg = train_judge(both, epochs, seed, progress, desc="classifier R+G", **judge_kw)
+        out["acc_rg"] = clf_lib.accuracy(rg, test.images, test.labels)
+    return out
+
+
+def random_other_targets(labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """One random target per image, different from its own label (seeded; our choice for R+G)."""
+    g = torch.Generator().manual_seed(seed)
+    shift = torch.randint(1, N_CLASSES, (len(labels),), generator=g)
+    return (labels + shift) % N_CLASSES
+
+
+# ----------------------------------------------------------------------------- paired metrics
+def ground_truth_index(split: Split, generated: Generated) -> torch.Tensor:
+    """Index in ``split`` of the true image of each translation's identity with its target
+    expression (``split.dataset.find``), -1 where there is none; all -1 without ``find``."""
+    find = getattr(split.dataset, "find", None)
+    idx = torch.full((len(generated.source),), -1, dtype=torch.long)
+    if find is None:
+        return idx
+    position = {}
+    for k, (s, t) in enumerate(zip(generated.source.tolist(), generated.target.tolist())):
+        key = (split.identities[s], t)
+        if key not in position:
+            try:
+                position[key] = int(find(split.identities[s], facs.expression_name(t)))
+            except (KeyError, ValueError, IndexError):
+                position[key] = -1
+        idx[k] = position[key] if position[key] < len(split) else -1
+    return idx
+
+
+def paired_metrics(split: Split, generated: Generated, judge=None) -> dict:
+    """Mean PSNR, SSIM (and AU error with the judge's AU head) of translations against their ground truth."""
+    gt = ground_truth_index(split, generated)
+    ok = gt >= 0
+    if not ok.any():
+        return {"paired": 0}
+    out_imgs, gt_imgs = generated.images[ok], split.images[gt[ok]]
+    a, b = out_imgs.permute(0, 2, 3, 1).numpy(), gt_imgs.permute(0, 2, 3, 1).numpy()
+    res = {"paired": int(ok.sum()),
+           "psnr": float(np.minimum(metrics.psnr(a, b), 100.0).mean()),  # exact copies (inf dB) count as 100 dB
+           "ssim": float(metrics.ssim(a, b).mean())}
+    if judge is not None and judge.au_head is not None and split.aus is not None:
+        res["au_error"] = float(metrics.au_error(clf_lib.predict_aus(judge, out_imgs), split.aus[gt[ok]]).mean())
+        res["au_error_real"] = float(metrics.au_error(clf_lib.predict_aus(judge, split.images), split.aus).mean())
+    return res
+
+
+# ----------------------------------------------------------------------------- everything
+def evaluate_translator(translator, train: Split, test: Split, *, method: str = "", judge=None,
+                        inception_path=None, classifier_epochs: int = 30, rg: bool = True, identity: bool = True,
+                        identity_inputs: int = 32, seed: int = 0, progress: bool = True, log=print,
+                        judge_kw: dict | None = None) -> dict:
+    """Run the whole protocol (module docstring) and return one result row (a dict).
+
+    ``judge``: a trained R classifier to reuse (else trained on ``train``);
+    ``inception_path``: Inception weights (None: Inception FID/IS unavailable, said in the
+    row's ``inception`` field); ``rg=False`` skips R+G, ``identity=False`` skips dlib, which
+    otherwise scores the translations of the first ``identity_inputs`` test images.
+    """
+    row = {"method": method or getattr(translator, "model_name", "translator"),
+           "n_test": len(test), "n_train": len(train)}
+    gen = translate(translator, test, desc="translating the test set to 8 targets")
+    row["n_generated"] = len(gen.target)
+    gen_train = None
+    if rg:
+        gen_train = translate(translator, train, random_other_targets(train.labels, seed),
+                              desc="translating the training set (R+G)")
+    prot = expression_protocol(train, test, gen, gen_train, judge, classifier_epochs, seed, progress, judge_kw)
+    judge = prot.pop("judge")
+    row.update(prot)
+    row["judge"] = judge
+    row.update(paired_metrics(test, gen, judge))
+
+    fid = metrics.fidelity_metrics(gen.images, test.images, kind="in-domain", classifier=judge)
+    row["in_domain_fid"] = fid["fid"]
+    row["fid_kind"], row["fid"] = metrics.IN_DOMAIN_FID, fid["fid"]
+    if inception_path is not None:
+        inc = metrics.fidelity_metrics(gen.images, test.images, kind="inception", inception_path=inception_path,
+                                       isc=True, kid=True, verbose=progress)
+        row.update(inception_fid=inc["fid"], is_mean=inc["is_mean"], is_std=inc["is_std"],
+                   kid_mean=inc["kid_mean"], kid_std=inc["kid_std"], fid_kind=inc["kind"], fid=inc["fid"],
+                   inception="yes")
+    else:
+        row["inception"] = "unavailable (no weights)"
+        log("Inception FID/IS: unavailable (no Inception weights; pass --inception-weights PATH). "
+            "Reporting the in-domain FID only.")
+
+    if identity:   # the translations of the first `identity_inputs` test images (dlib is slow: our choice)
+        keep = gen.source < identity_inputs
+        scores = metrics.identity_scores(test.images[:identity_inputs].permute(0, 2, 3, 1).numpy(),
+                                         gen.images[keep].permute(0, 2, 3, 1).numpy(), progress=progress,
+                                         source=gen.source[keep].numpy())
+        row.update(identity=scores.summary(), identity_distance=scores.distance,
+                   identity_share_same=scores.share_same, identity_no_face=scores.no_face,
+                   identity_pairs=scores.pairs)
+    return row
+
+
+# ----------------------------------------------------------------------------- tables
+def _cell(row: dict, key: str, fmt: str) -> str:
+    v = row.get(key)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return fmt.format(v)
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The result rows as a Markdown table (:data:`COLUMNS`); missing values read ``n/a``."""
+    lines = ["| " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_cell(r, k, f) for k, _, f in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def csv_table(rows: list[dict]) -> str:
+    """The result rows as CSV: every :data:`COLUMNS` key and :data:`CSV_EXTRA`, raw values."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=[k for k, _, _ in COLUMNS] + CSV_EXTRA, extrasaction="ignore",
+                       lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in w.fieldnames})
+    return buf.getvalue()
+
+
+def notes(rows: list[dict]) -> str:
+    """Plain-language notes under a table: FID kinds, Inception availability, dlib misses."""
+    out = []
+    kinds = {r.get("fid_kind") for r in rows}
+    if metrics.IN_DOMAIN_FID in kinds:
+        out.append(f"- **{metrics.IN_DOMAIN_FID}**: Fréchet distance of the expression classifier's penultimate "
+                   "features (trained on the real training images), not Inception features: not comparable with "
+                   "the papers' FID.")
+    if len(kinds) > 1:
+        out.append("- The rows use different FID kinds: compare FID only between rows of the same kind.")
+    if any(str(r.get("inception", "")).startswith("unavailable") for r in rows):
+        out.append("- Inception FID / IS: unavailable (no Inception-v3 weights offline); nothing is reported in "
+                   "their place.")
+    out.append("- acc. R / G / R+G: Cascade EF-GAN Table 1's protocol; R+G adds translations of the training "
+               "images (one random other target each).")
+    out.append("- identity: mean dlib descriptor distance input/output (share of pairs under 0.6; pairs where "
+               "dlib found no face in the input or the output, left out of the mean).")
+    return "\n".join(out) + "\n"
+
+
+def write_table(rows: list[dict], out_dir, stem: str = "metrics", title: str = "Evaluation") -> tuple[Path, Path]:
+    """Write ``<stem>.md`` (title, table, notes), ``<stem>.csv`` and ``<stem>.json`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md = out_dir / f"{stem}.md"
+    md.write_text(f"# {title}\n\n{markdown_table(rows)}\n{notes(rows)}", encoding="utf-8")
+    cs = out_dir / f"{stem}.csv"
+    cs.write_text(csv_table(rows), encoding="utf-8")
+    clean = [{k: v for k, v in r.items() if isinstance(v, (str, int, float, bool, type(None)))} for r in rows]
+    (out_dir / f"{stem}.json").write_text(json.dumps(clean, indent=1, allow_nan=True), encoding="utf-8")
+    return md, cs
+
+
+def load_rows(run_dirs) -> list[dict]:
+    """The result rows ``evaluate`` wrote into each run's ``eval/metrics.json``."""
+    rows = []
+    for run in map(Path, run_dirs):
+        path = run / "eval" / "metrics.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{run}: no eval/metrics.json; run "
+                                    f"`python -m course_lib evaluate --run {run}` first")
+        rows += json.loads(path.read_text(encoding="utf-8"))
+    return rows
+
+
+# ----------------------------------------------------------------------------- a run folder
+def judge_for(train: Split, cache: Path | None, epochs: int, seed: int = 0, progress: bool = True, tag: str = "",
+              log=print) -> clf_lib.ExpressionClassifier:
+    """The R classifier for ``train``: loaded from ``cache`` when it was trained on the same data
+    (same ``tag``, number of images, size and epochs), else trained and saved there."""
+    meta = {"tag": tag, "n_train": len(train), "image_size": int(train.images.shape[-1]), "epochs": epochs,
+            "seed": seed}
+    if cache is not None and Path(cache).is_file():
+        try:
+            judge = clf_lib.load_classifier(cache)
+            if {k: judge.meta.get(k) for k in meta} == meta:
+                log(f"classifier R: reusing {cache}")
+                return judge
+        except ValueError:
+            pass
+    judge = train_judge(train, epochs, seed, progress)
+    if cache is not None:
+        clf_lib.save_classifier(judge, cache, **meta)
+    return judge
+
+
+def evaluate_run(run, *, data: str | None = None, inception_weights=None, download_inception: bool = False,
+                 limit: int = 0, train_limit: int = 0, classifier_epochs: int = 30, rg: bool = True,
+                 identity: bool = True, identity_inputs: int = 32, seed: int = 0, progress: bool = True,
+                 log=print) -> dict:
+    """Evaluate the model of run folder ``run`` (or a checkpoint) on its dataset's test split and
+    write ``<run>/eval/metrics.{md,csv,json}`` (+ the R classifier ``classifier.pt``).
+
+    ``data`` overrides the run's dataset ('synthetic' or a folder; required for an official
+    StarGAN checkpoint, which has no config); ``limit`` / ``train_limit`` cap the test and
+    training images (0: all).  Returns the result row.
+    """
+    from course_lib import trainer
+
+    run = Path(run)
+    try:
+        translator = trainer.load_translator(run)
+    except RuntimeError as err:      # e.g. a state_dict of an older model preset
+        raise ValueError(f"{run}: cannot load its model: {str(err).splitlines()[0]} (trained with another "
+                         "version of the model preset?)") from err
+    config = translator.config
+    if config is None and data is None:
+        raise ValueError(f"{run}: this checkpoint has no training config; pass --data synthetic or --data FOLDER")
+    if config is None:       # an official StarGAN generator: only the data's location is needed
+        from types import SimpleNamespace
+        config = SimpleNamespace(data=str(data), synthetic_identities=200)
+    elif data is not None:
+        config = config.replace(data=str(data))
+    size = translator.image_size
+    train = collect(trainer.open_dataset(config, "train"), size, train_limit, desc="loading training images")
+    test = collect(trainer.open_dataset(config, "test"), size, limit, desc="loading test images")
+    log(f"{run}: {translator.model_name} at {size}x{size}; {len(train)} training and {len(test)} test images "
+        f"from {config.data}")
+    out_dir = (run if run.is_dir() else run.parent) / "eval"
+    judge = judge_for(train, out_dir / "classifier.pt", classifier_epochs, seed, progress, tag=str(config.data),
+                      log=log)
+    try:
+        inception = metrics.inception_weights(inception_weights, download=download_inception)
+    except metrics.InceptionUnavailable as err:
+        log(str(err))
+        inception = None
+    row = evaluate_translator(translator, train, test, method=f"{translator.model_name} ({run.name})", judge=judge,
+                              inception_path=inception, classifier_epochs=classifier_epochs, rg=rg,
+                              identity=identity, identity_inputs=identity_inputs, seed=seed, progress=progress,
+                              log=lambda *_: None)
+    row.pop("judge", None)
+    md, cs = write_table([row], out_dir, title=f"Evaluation of {run}")
+    log(f"wrote {md} and {cs}")
+    return row

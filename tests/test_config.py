@@ -1,0 +1,61 @@
+"""course_lib.config: presets follow LGP-GAN IV.B, YAML round trip, clear errors."""
+import pytest
+
+from course_lib.config import PRESETS, ConfigError, TrainConfig, preset
+
+
+def test_paper_preset_is_section_iv_b():
+    c = preset("paper")
+    # LGP-GAN IV.B: batch 16, Adam(1e-4, 0.5, 0.999), 100k constant + 100k linear decay, n_critic 5
+    assert (c.batch_size, c.g_lr, c.d_lr, c.beta1, c.beta2) == (16, 1e-4, 1e-4, 0.5, 0.999)
+    assert (c.steps, c.decay_start, c.n_critic, c.image_size) == (200_000, 100_000, 5, 128)
+    # Eq. 2, 8, 9: lambda_gp = 10, lambda_1..4 = 1, 10, 10, 0.1
+    assert (c.lambda_gp, c.lambda_cls, c.lambda_cycle, c.lambda_self, c.lambda_att) == (10, 1, 10, 10, 0.1)
+
+
+def test_every_preset_builds_and_cpu_is_the_default():
+    for name in PRESETS:
+        preset(name)
+    assert preset("cpu") == TrainConfig()
+
+
+def test_lr_schedule_constant_then_linear_to_zero():
+    c = preset("paper")
+    assert c.lr_factor(0) == 1.0 and c.lr_factor(99_999) == 1.0
+    assert c.lr_factor(150_000) == pytest.approx(0.5)
+    assert c.lr_factor(200_000) == 0.0
+
+
+def test_steps_override_keeps_the_decay_ratio():
+    c = preset("paper", steps=1000)
+    assert c.decay_start == 500
+
+
+def test_yaml_round_trip(tmp_path):
+    c = preset("colab-t4", model="stargan", seed=7, data="some/folder")
+    path = c.save(tmp_path / "config.yaml")
+    assert TrainConfig.load(path) == c
+
+
+@pytest.mark.parametrize("field, value", [
+    ("model", "cyclegan"), ("batch_size", 0), ("batch_size", 1), ("steps", -3), ("g_lr", 0.0),
+    ("beta1", 1.0), ("image_size", 60), ("image_size", 128), ("attention_variant", "l1"), ("lambda_gp", -1.0),
+    ("decay_start", 10**9), ("amp", "yes"), ("n_critic", 2.5), ("device", "tpu"), ("g_lr", float("nan")),
+])
+def test_invalid_values_name_the_field(field, value):
+    with pytest.raises(ConfigError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_yaml_errors_name_file_and_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("batch_size: -4\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml.*batch_size"):
+        TrainConfig.load(bad)
+    bad.write_text("btach_size: 4\n")
+    with pytest.raises(ConfigError, match="btach_size"):
+        TrainConfig.load(bad)
+    with pytest.raises(ConfigError, match="no such"):
+        TrainConfig.load(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset("gpu")
