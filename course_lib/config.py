@@ -17,7 +17,14 @@ Presets (:data:`PRESETS`):
   Lesson 7's GPU cell) measures it on your GPU; adjust ``--steps`` accordingly.
 * ``cpu`` -- our choice, the embedded default: model preset ``cpu`` (64x64, thin networks), batch 8
   (twice the updates of batch 16 for the same images/s) and a schedule (3000 iterations, decay
-  from 1500) sized so the main job finishes within about 20 minutes on 2 CPU cores.
+  from 1500) sized so the main job finishes within about 20 minutes on 2 CPU cores.  With only
+  3000 iterations the paper's lr of 1e-4 leaves the discriminator's classifier near chance for
+  the first ~1000 iterations; the ``cpu`` preset therefore uses Adam lr 2e-4 for G and 8e-4
+  for D (our choice, a two-time-scale rule).  Measured on the synthetic set (3000 iterations,
+  seed 0, 1 thread, all judged by one R classifier): G accuracy 35 % with lr 1e-4 / 1e-4,
+  41 % with 4e-4 / 4e-4, 46 % with 2e-4 / 8e-4, PSNR unchanged (28.6 dB).  Raising lambda_1
+  to 3 as well gave 58 % but painted high-frequency artefacts over the faces (PSNR 25.5 dB),
+  and 6 destroyed them, so the losses keep the paper's weights.
 
 An *iteration* (``steps``) is one discriminator update, as in StarGAN's solver that the paper
 follows ([42]); the generator is updated every ``n_critic``-th iteration.
@@ -52,8 +59,8 @@ class TrainConfig:
     steps: int = 3_000                #: iterations = discriminator updates (paper: 100k + 100k)
     decay_start: int = 1_500          #: lr constant before this iteration, then linear to 0 at `steps`
     n_critic: int = 5                 #: D updates per G update (paper IV.B)
-    g_lr: float = 1e-4                #: paper IV.B
-    d_lr: float = 1e-4                #: paper IV.B
+    g_lr: float = 2e-4                #: paper IV.B: 1e-4 (presets paper, colab-t4); cpu: 2e-4, our choice
+    d_lr: float = 8e-4                #: paper IV.B: 1e-4 (presets paper, colab-t4); cpu: 8e-4, our choice
     beta1: float = 0.5                #: paper IV.B
     beta2: float = 0.999              #: paper IV.B
     lambda_cls: float = 1.0           #: lambda_1 (Eq. 8, 9)
@@ -184,9 +191,11 @@ def _real(v) -> bool:
 
 #: Schedule and network choice of each training preset (see the module docstring).
 PRESETS: dict[str, dict] = {
-    "paper": dict(model_preset="paper", image_size=128, batch_size=16, steps=200_000, decay_start=100_000,
+    "paper": dict(model_preset="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4,
+                  steps=200_000, decay_start=100_000,
                   sample_every=2000, checkpoint_every=2000, keep_every=20_000, log_every=50),
-    "colab-t4": dict(model_preset="paper", image_size=128, batch_size=16, steps=40_000, decay_start=20_000,
+    "colab-t4": dict(model_preset="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4,
+                     steps=40_000, decay_start=20_000,
                      sample_every=1000, checkpoint_every=1000, keep_every=10_000, log_every=50),
     "cpu": dict(),  # the dataclass defaults
 }

@@ -6,8 +6,8 @@ terms of Eq. 9 apply.
 
 * An **iteration** (``step``) is one discriminator update (Eq. 8); every ``n_critic``-th
   iteration (5, paper IV.B) also updates the generator (Eq. 9), as in StarGAN's solver [42].
-* Adam(lr 1e-4, betas 0.5/0.999) for G and D; lr constant until ``decay_start`` then
-  linear to 0 at ``steps`` (paper IV.B).
+* Adam(lr 1e-4, betas 0.5/0.999) for G and D (paper IV.B; the ``cpu`` preset uses 2e-4 / 8e-4,
+  see :mod:`course_lib.config`); lr constant until ``decay_start`` then linear to 0 at ``steps``.
 * Target labels: a random permutation of the batch's real labels (StarGAN's solver:
   ``label_trg = label_org[torch.randperm(B)]``); GANimation: the permuted batch's AU vectors.
 * LGP-GAN (Eq. 2-9): D_global, D_eye, D_mouth; the real local images are the eye and mouth
