@@ -24,7 +24,7 @@ Presets (:data:`PRESETS`):
   seed 0, 1 thread, all judged by one R classifier): G accuracy 35 % with lr 1e-4 / 1e-4,
   41 % with 4e-4 / 4e-4, 46 % with 2e-4 / 8e-4, PSNR unchanged (28.6 dB).  Raising lambda_1
   to 3 as well gave 58 % but painted high-frequency artefacts over the faces (PSNR 25.5 dB),
-  and 6 destroyed them, so the losses keep the paper's weights.
+  and 6 buried them under artefacts by iteration 1500, so the losses keep the paper's weights.
 
 An *iteration* (``steps``) is one discriminator update, as in StarGAN's solver that the paper
 follows ([42]); the generator is updated every ``n_critic``-th iteration.

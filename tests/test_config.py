@@ -13,6 +13,15 @@ def test_paper_preset_is_section_iv_b():
     assert (c.lambda_gp, c.lambda_cls, c.lambda_cycle, c.lambda_self, c.lambda_att) == (10, 1, 10, 10, 0.1)
 
 
+def test_only_the_cpu_preset_departs_from_the_paper_lr():
+    # colab-t4 shortens the paper's schedule but keeps Section IV.B's Adam lr
+    assert (preset("colab-t4").g_lr, preset("colab-t4").d_lr) == (1e-4, 1e-4)
+    # cpu: our choice (config module docstring), a faster D than G
+    c = preset("cpu")
+    assert (c.g_lr, c.d_lr) == (2e-4, 8e-4)
+    assert preset("cpu", g_lr=1e-4).g_lr == 1e-4   # overrides still win
+
+
 def test_every_preset_builds_and_cpu_is_the_default():
     for name in PRESETS:
         preset(name)
