@@ -6,8 +6,9 @@ terms of Eq. 9 apply.
 
 * An **iteration** (``step``) is one discriminator update (Eq. 8); every ``n_critic``-th
   iteration (5, paper IV.B) also updates the generator (Eq. 9), as in StarGAN's solver [42].
-* Adam(lr 1e-4, betas 0.5/0.999) for G and D (paper IV.B; the ``cpu`` preset uses 2e-4 / 8e-4,
-  see :mod:`course_lib.config`); lr constant until ``decay_start`` then linear to 0 at ``steps``.
+* Adam(lr 1e-4, betas 0.5/0.999) for G and D (paper IV.B; the ``cpu`` preset uses 2e-4 / 8e-4
+  and lambda_1 = 6 in the critics' Eq. 8, see :mod:`course_lib.config`); lr constant until
+  ``decay_start`` then linear to 0 at ``steps``.
 * Target labels: a random permutation of the batch's real labels (StarGAN's solver:
   ``label_trg = label_org[torch.randperm(B)]``); GANimation: the permuted batch's AU vectors.
 * LGP-GAN (Eq. 2-9): D_global, D_eye, D_mouth; the real local images are the eye and mouth
@@ -28,6 +29,7 @@ one row per mask - LGP-GAN: eye, mouth, global - and one column per target),
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import signal
@@ -304,6 +306,8 @@ class Trainer:
 
         self.weights = LossWeights(config.lambda_cls, config.lambda_cycle, config.lambda_self,
                                    config.lambda_att, config.lambda_gp)
+        self.d_weights = self.weights if config.lambda_cls_d is None else dataclasses.replace(
+            self.weights, lambda_cls=config.lambda_cls_d)   # Eq. 8's lambda_1 (our cpu choice, config.py)
         self.device = _device(config.device) if device is None else torch.device(device)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -380,6 +384,7 @@ class Trainer:
 
         critics = {name: m.D[name] for name in m.discriminators}
         weights = self.weights
+        d_weights = self.d_weights
 
         # Discriminators: Eq. 8 = Eq. 2 + lambda_1 Eq. 3, summed over D_i
         with self._autocast():
@@ -387,9 +392,9 @@ class Trainer:
                 fakes = m.generate(x, c_trg, boxes)["fakes"]
             fakes = {k: fakes[k] for k in m.discriminators}
             if m.cond == "label":
-                d_total, d_parts = losses.discriminator_loss(critics, reals, fakes, labels, weights)
+                d_total, d_parts = losses.discriminator_loss(critics, reals, fakes, labels, d_weights)
             else:
-                d_total, d_parts = _au_discriminator_loss(critics, reals, fakes, c_org, weights)
+                d_total, d_parts = _au_discriminator_loss(critics, reals, fakes, c_org, d_weights)
         parts = {f"D/{k}": v for k, v in d_parts.items()}
         parts["D/total"] = d_total
         self._guard(parts)

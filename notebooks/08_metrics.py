@@ -145,7 +145,7 @@ train_set = datasets.SyntheticFaces(identities=pick(200, 16), size=SIZE, split="
 test_set = datasets.SyntheticFaces(identities=pick(200, 16), size=SIZE, split="test")
 train = evaluate.collect(train_set, SIZE, desc="rendering training faces")
 test = evaluate.collect(test_set, SIZE, desc="rendering test faces")
-judge = evaluate.train_judge(train, epochs=pick(30, 3), seed=0)
+judge = evaluate.train_judge(train, epochs=pick(evaluate.JUDGE_EPOCHS, 3), seed=0)
 print(f"{len(train)} training and {len(test)} test faces; classifier accuracy on the real test faces "
       f"(protocol R): {classifier.accuracy(judge, test.images, test.labels):.1%}")
 
@@ -244,7 +244,7 @@ for label, imgs in (("real test faces", test.images), ("collapsed: 8 faces repea
 # considers worst and best.
 
 # %%
-rows = [evaluate.evaluate_translator(t, train, test, judge=judge, classifier_epochs=pick(30, 3),
+rows = [evaluate.evaluate_translator(t, train, test, judge=judge, classifier_epochs=pick(evaluate.JUDGE_EPOCHS, 3),
                                      identity_inputs=pick(16, 2), log=lambda *a: None)
         for t in (evaluate.IdentityTranslator(), evaluate.OracleTranslator(test, train))]
 display(Markdown(evaluate.markdown_table(rows) + "\n" + evaluate.notes(rows)))

@@ -11,14 +11,16 @@ def test_paper_preset_is_section_iv_b():
     assert (c.steps, c.decay_start, c.n_critic, c.image_size) == (200_000, 100_000, 5, 128)
     # Eq. 2, 8, 9: lambda_gp = 10, lambda_1..4 = 1, 10, 10, 0.1
     assert (c.lambda_gp, c.lambda_cls, c.lambda_cycle, c.lambda_self, c.lambda_att) == (10, 1, 10, 10, 0.1)
+    assert c.lambda_cls_d is None  # Eq. 8 uses the same lambda_1 as Eq. 9
 
 
-def test_only_the_cpu_preset_departs_from_the_paper_lr():
-    # colab-t4 shortens the paper's schedule but keeps Section IV.B's Adam lr
-    assert (preset("colab-t4").g_lr, preset("colab-t4").d_lr) == (1e-4, 1e-4)
-    # cpu: our choice (config module docstring), a faster D than G
+def test_only_the_cpu_preset_departs_from_the_paper_lr_and_lambda_1():
+    # colab-t4 shortens the paper's schedule but keeps Section IV.B's Adam lr and Eq. 8's weight
+    t4 = preset("colab-t4")
+    assert (t4.g_lr, t4.d_lr, t4.lambda_cls, t4.lambda_cls_d) == (1e-4, 1e-4, 1, None)
+    # cpu: our choice (config module docstring), a faster D than G with a heavier classification term
     c = preset("cpu")
-    assert (c.g_lr, c.d_lr) == (2e-4, 8e-4)
+    assert (c.g_lr, c.d_lr, c.lambda_cls, c.lambda_cls_d) == (2e-4, 8e-4, 1, 6)
     assert preset("cpu", g_lr=1e-4).g_lr == 1e-4   # overrides still win
 
 
@@ -49,7 +51,7 @@ def test_yaml_round_trip(tmp_path):
 @pytest.mark.parametrize("field, value", [
     ("model", "cyclegan"), ("batch_size", 0), ("batch_size", 1), ("steps", -3), ("g_lr", 0.0),
     ("beta1", 1.0), ("image_size", 60), ("image_size", 128), ("attention_variant", "l1"), ("lambda_gp", -1.0),
-    ("decay_start", 10**9), ("amp", "yes"), ("n_critic", 2.5), ("device", "tpu"), ("g_lr", float("nan")),
+    ("decay_start", 10**9), ("lambda_cls_d", -1.0), ("lambda_cls_d", "3"), ("amp", "yes"), ("n_critic", 2.5), ("device", "tpu"), ("g_lr", float("nan")),
 ])
 def test_invalid_values_name_the_field(field, value):
     with pytest.raises(ConfigError, match=field):

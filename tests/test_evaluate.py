@@ -105,6 +105,23 @@ def test_protocol_with_oracle_and_identity(splits, judge):
     assert "acc_rg" not in E.expression_protocol(train, test, ident, None, judge=judge)
 
 
+def test_rg_classifier_gets_as_many_updates_as_r(splits, judge, monkeypatch):
+    train, test = splits
+    seen = []
+    monkeypatch.setattr(E, "train_judge", lambda split, epochs, *a, **kw: seen.append((len(split.labels), epochs)) or judge)
+    gen = E.translate(Oracle(), train, E.random_other_targets(train.labels))
+    E.expression_protocol(train, test, E.translate(Oracle(), test), gen, judge=judge, epochs=100)
+    assert seen == [(2 * len(train), 50)]  # twice the images, half the epochs
+
+
+def test_default_judge_recipe():
+    import inspect
+
+    assert E.JUDGE_EPOCHS == 100 and E.JUDGE_CONV_DIM == 32
+    assert inspect.signature(E.train_judge).parameters["shift"].default == 2
+    assert inspect.signature(E.evaluate_run).parameters["classifier_epochs"].default == E.JUDGE_EPOCHS
+
+
 def test_random_other_targets_never_the_own_label():
     labels = torch.arange(8).repeat(20)
     t = E.random_other_targets(labels, seed=1)

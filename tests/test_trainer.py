@@ -78,6 +78,15 @@ def test_resume_continues_exactly(faces, tmp_path):
         assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("lambda_cls_d", [None, 3.0])
+def test_critics_classification_weight(faces, tmp_path, lambda_cls_d):
+    tr = trainer.Trainer(tiny("stargan", lambda_cls=1.5, lambda_cls_d=lambda_cls_d), tmp_path, faces, progress=False)
+    p = tr.iteration(tr.stream.next())  # n_critic 1: D (Eq. 8) and G (Eq. 9) terms
+    w_d = 1.5 if lambda_cls_d is None else lambda_cls_d
+    assert p["D/total"] == pytest.approx(p["D/adv"] + 10 * p["D/gp"] + w_d * p["D/cls"], rel=1e-5)
+    assert p["G/total"] == pytest.approx(p["G/adv"] + 1.5 * p["G/cls"] + 10 * p["G/cycle"], rel=1e-5)
+
+
 def test_same_seed_same_result(faces, tmp_path):
     losses = []
     for i in range(2):

@@ -18,7 +18,7 @@ def register(sub):
     p.add_argument("--train-limit", type=int, default=None,
                    help="at most this many training images (default: all; fast mode 64)")
     p.add_argument("--classifier-epochs", type=int, default=None, help="epochs of the expression classifiers "
-                                                                         "(default 30; fast mode 2)")
+                                                                         "(default 100; fast mode 2)")
     p.add_argument("--no-rg", action="store_true", help="skip R+G (it trains a second classifier)")
     p.add_argument("--no-identity", action="store_true", help="skip the dlib identity metric")
     p.add_argument("--identity-inputs", type=int, default=None,
@@ -28,7 +28,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from course_lib.evaluate import evaluate_run, markdown_table
+    from course_lib.evaluate import JUDGE_EPOCHS, evaluate_run, markdown_table
     from course_lib.lesson import pick
 
     for name in ("limit", "train_limit", "classifier_epochs", "identity_inputs"):
@@ -44,7 +44,7 @@ def run(args) -> int:
                            download_inception=args.download_inception,
                            limit=args.limit if args.limit is not None else pick(0, 16),
                            train_limit=args.train_limit if args.train_limit is not None else pick(0, 64),
-                           classifier_epochs=args.classifier_epochs or pick(30, 2), rg=not args.no_rg,
+                           classifier_epochs=args.classifier_epochs or pick(JUDGE_EPOCHS, 2), rg=not args.no_rg,
                            identity=not args.no_identity, identity_inputs=args.identity_inputs or pick(32, 4),
                            seed=args.seed)
     except (FileNotFoundError, ValueError) as err:
