@@ -36,6 +36,9 @@ Presets (:data:`PRESETS`):
   2e-4 / 8e-4, 10 / 1                         80.0 %       26.61
   ==========================================  ===========  =========
 
+  The chosen row varies between runs: seeds 1 and 2 gave 80.2 % and 80.9 %, and seed 0 with
+  2 threads (the README's main job) 77.9 %, by the same judge.
+
   (With an older, weaker judge, R = 78.8 %: lr 1e-4 / 1e-4 gave 35 %, 4e-4 / 4e-4 41 %,
   2e-4 / 8e-4 46 %.)  A heavier classification term in G's Eq. 9 paints high-frequency
   artefacts over the faces (lambda_1 = 3 in both: PSNR 25.5 dB; 6 in both buried the faces by
