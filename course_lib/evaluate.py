@@ -179,10 +179,12 @@ class OracleTranslator:
 JUDGE_EPOCHS = 100
 #: Width of the judge (``conv_dim`` of :class:`~course_lib.classifier.ExpressionClassifier`; our choice).
 JUDGE_CONV_DIM = 32
+#: Random shifts (pixels) of the judge's training images (our choice).
+JUDGE_SHIFT = 2
 
 
 def train_judge(split: Split, epochs: int = JUDGE_EPOCHS, seed: int = 0, progress: bool = True,
-                desc: str = "classifier R", lr: float = 3e-4, batch_size: int = 32, shift: int = 2,
+                desc: str = "classifier R", lr: float = 3e-4, batch_size: int = 32, shift: int = JUDGE_SHIFT,
                 **hparams) -> clf_lib.ExpressionClassifier:
     """The classifier of protocol R: trained on the real training images (with an AU head when AUs
     are known).  ``hparams`` go to :class:`~course_lib.classifier.ExpressionClassifier`
@@ -401,7 +403,7 @@ def judge_for(train: Split, cache: Path | None, epochs: int, seed: int = 0, prog
     """The R classifier for ``train``: loaded from ``cache`` when it was trained on the same data
     (same ``tag``, number of images, size and epochs), else trained and saved there."""
     meta = {"tag": tag, "n_train": len(train), "image_size": int(train.images.shape[-1]), "epochs": epochs,
-            "seed": seed, "recipe": f"conv_dim={JUDGE_CONV_DIM},shift=2"}
+            "seed": seed, "recipe": f"conv_dim={JUDGE_CONV_DIM},shift={JUDGE_SHIFT}"}
     if cache is not None and Path(cache).is_file():
         try:
             judge = clf_lib.load_classifier(cache)

@@ -384,7 +384,6 @@ class Trainer:
 
         critics = {name: m.D[name] for name in m.discriminators}
         weights = self.weights
-        d_weights = self.d_weights
 
         # Discriminators: Eq. 8 = Eq. 2 + lambda_1 Eq. 3, summed over D_i
         with self._autocast():
@@ -392,9 +391,9 @@ class Trainer:
                 fakes = m.generate(x, c_trg, boxes)["fakes"]
             fakes = {k: fakes[k] for k in m.discriminators}
             if m.cond == "label":
-                d_total, d_parts = losses.discriminator_loss(critics, reals, fakes, labels, d_weights)
+                d_total, d_parts = losses.discriminator_loss(critics, reals, fakes, labels, self.d_weights)
             else:
-                d_total, d_parts = _au_discriminator_loss(critics, reals, fakes, c_org, d_weights)
+                d_total, d_parts = _au_discriminator_loss(critics, reals, fakes, c_org, self.d_weights)
         parts = {f"D/{k}": v for k, v in d_parts.items()}
         parts["D/total"] = d_total
         self._guard(parts)
