@@ -71,7 +71,7 @@ from course_lib.lesson import fast_mode, pick, repo_root
 # it as `config.yaml`. Three presets: `paper` (exactly IV.B: 128×128, Tables II/III networks,
 # 200k iterations — a GPU job), `colab-t4` (same networks, a shorter schedule for a free
 # Colab GPU; its length is an estimate) and `cpu` (the default: 64×64 and thin networks so
-# that the main job trains in about 15 minutes on 2 CPU cores). An *iteration* is one
+# that the main job trains in about 20 minutes on 2 CPU cores). An *iteration* is one
 # discriminator update; the generator is updated every `n_critic`-th iteration, as in
 # StarGAN's solver that the paper follows.
 
@@ -229,7 +229,7 @@ else:
 #
 # `python -m course_lib main` builds `data/synthetic` if it is missing and trains LGP-GAN
 # with the `cpu` preset into `runs/main/`. If that run exists this lesson loads it;
-# otherwise it trains it here (about 15 minutes on 2 cores; in fast mode a few iterations
+# otherwise it trains it here (about 20 minutes on 2 cores; in fast mode a few iterations
 # into a temporary folder). Interrupt the kernel at any time: the trainer saves a
 # checkpoint, and running the cell again continues the run exactly.
 
@@ -315,7 +315,7 @@ assert check("07.stargan_targets", labels[torch.randperm(len(labels))])
 #   batch 16, $n_{critic} = 5$, 100k + 100k iterations with linear decay, λ = 1, 10, 10, 0.1,
 #   λ_gp = 10); `colab-t4` and `cpu` shorten it for smaller hardware (`cpu` also raises the
 #   learning rates to 2e-4 / 8e-4 and the critics' classification weight λ_1 in Eq. 8 to 6,
-#   so the classifiers learn within 3000 iterations).
+#   so the classifiers learn within the 4000 iterations of `cpu`).
 # - One iteration: targets are a permutation of the batch's labels; the three critics take
 #   a step on Eq. 8; every fifth iteration the cascade takes a step on Eq. 9.
 # - A checkpoint holds weights, optimiser moments, the iteration, the data position and all

@@ -260,9 +260,10 @@ display(Markdown(evaluate.markdown_table(rows) + "\n" + evaluate.notes(rows)))
 # %% [markdown]
 # ## 6. The table for the main job's model
 #
-# `python -m course_lib main` trains LGP-GAN with the `cpu` preset into `runs/main/`;
-# `python -m course_lib evaluate --run runs/main` writes `runs/main/eval/metrics.md` and
-# `metrics.csv`, and `python -m course_lib compare runs/A runs/B ...` puts several runs in
+# `python -m course_lib main` trains LGP-GAN with the `cpu` preset into `runs/main/` and
+# evaluates it without R+G (its second classifier takes minutes);
+# `python -m course_lib evaluate --run runs/main` writes the whole table to
+# `runs/main/eval/metrics.md` and `metrics.csv`, and `python -m course_lib compare runs/A runs/B ...` puts several runs in
 # one table — our counterpart of LGP-GAN Table IV and Cascade EF-GAN Tables 1-2. This cell
 # shows that table when it exists, evaluates the run when only its checkpoint exists, and
 # otherwise says how to produce it.

@@ -36,3 +36,33 @@ def test_unknown_command_is_an_error():
 
 def test_badges_check_passes():
     assert cli.main(["badges", "--check"]) == 0
+
+
+def test_main_job_evaluates_without_rg_unless_asked(tmp_path, monkeypatch):
+    """The main job's step 4 leaves R+G out by default, includes it with --rg, skips with --no-eval."""
+    from course_lib import datasets, evaluate, trainer
+
+    class FakeTrainer:                      # the wiring only: training itself is tested in test_trainer
+        def __init__(self, config, out, resume=False, steps=None):
+            self.out = out
+            self._last_sample, self._last_mask = out / "samples" / "g.png", None
+
+        def train(self):
+            self._last_sample.parent.mkdir(parents=True, exist_ok=True)
+            self._last_sample.write_bytes(b"png")
+            return {"interrupted": False, "wall_time_s": 0.0, "step": 1, "steps": 1}
+
+        def write_samples(self):
+            pass
+
+    calls = []
+    monkeypatch.setattr(trainer, "Trainer", FakeTrainer)
+    monkeypatch.setattr(evaluate, "evaluate_run", lambda run, **kw: calls.append(kw))
+    monkeypatch.setattr(datasets, "DEFAULT_SYNTHETIC", tmp_path / "synthetic")   # "already built"
+    (tmp_path / "synthetic").mkdir()
+    (tmp_path / "synthetic" / datasets.METADATA).write_text("{}")
+    monkeypatch.setattr("course_lib.commands.train.print_summary", lambda *a: None)
+    for extra, expected in (([], [{"rg": False}]), (["--rg"], [{"rg": True}]), (["--no-eval"], [])):
+        calls.clear()
+        assert cli.main(["main", "--out", str(tmp_path / "run"), *extra]) == 0
+        assert calls == expected, extra

@@ -6,8 +6,10 @@
    curves (PNG) and ``summary.json`` with the wall time, and copies the final grid and
    masks to ``runs/main/sample_grid.png`` / ``attention_masks.png``;
 4. evaluates the trained model (``python -m course_lib evaluate``, offline: in-domain FID,
-   PSNR/SSIM against the ground truth, accuracy R/G/R+G, identity) into ``runs/main/eval/``
-   (skip with ``--no-eval``).
+   PSNR/SSIM against the ground truth, accuracy R and G, identity) into ``runs/main/eval/``
+   (skip with ``--no-eval``).  R+G trains a second classifier (about 5 minutes on 2 cores), so
+   the main job leaves it out unless ``--rg`` is given; ``python -m course_lib evaluate --run
+   runs/main`` later adds it (reusing the R classifier).
 
 An existing run in ``--out`` is continued (``--resume`` semantics; a finished run only
 rewrites its figures); ``--fresh`` refuses to touch an existing run instead.
@@ -26,6 +28,7 @@ def register(sub):
                    help="model (default: lgp-gan, the course's method)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-eval", action="store_true", help="skip step 4 (the evaluation)")
+    p.add_argument("--rg", action="store_true", help="also evaluate protocol R+G (a second classifier, ~5 min)")
     p.add_argument("--fresh", action="store_true", help="fail if --out already holds a run instead of continuing it")
     p.set_defaults(func=run)
 
@@ -87,7 +90,9 @@ def run(args) -> int:
 
         t1 = time.perf_counter()
         print("[4/4] evaluation (python -m course_lib evaluate)", flush=True)
-        evaluate_run(args.out)
+        evaluate_run(args.out, rg=args.rg)
         print(f"evaluation: {time.perf_counter() - t1:.0f} s -> {args.out / 'eval' / 'metrics.md'}")
+        if not args.rg:
+            print(f"(R+G left out; `python -m course_lib evaluate --run {args.out}` adds it)")
     print(f"main job: {time.perf_counter() - t0:.0f} s wall time in all")
     return 0
