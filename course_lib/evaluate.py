@@ -401,7 +401,7 @@ def load_rows(run_dirs) -> list[dict]:
 def judge_for(train: Split, cache: Path | None, epochs: int, seed: int = 0, progress: bool = True, tag: str = "",
               log=print) -> clf_lib.ExpressionClassifier:
     """The R classifier for ``train``: loaded from ``cache`` when it was trained on the same data
-    (same ``tag``, number of images, size and epochs), else trained and saved there."""
+    (same ``tag``, number of images, size, epochs, seed and recipe), else trained and saved there."""
     meta = {"tag": tag, "n_train": len(train), "image_size": int(train.images.shape[-1]), "epochs": epochs,
             "seed": seed, "recipe": f"conv_dim={JUDGE_CONV_DIM},shift={JUDGE_SHIFT}"}
     if cache is not None and Path(cache).is_file():
