@@ -737,11 +737,12 @@ def _official_stargan(state, path, device):
                          f"generator state_dict ({err})") from err
     if cfg["c_dim"] != N_CLASSES:
         raise ValueError(f"{path}: this StarGAN generator has c_dim={cfg['c_dim']}; the course needs the "
-                         f"{N_CLASSES} RaFD expressions (c_dim={N_CLASSES}, e.g. the released RaFD 128x128 model)")
+                         f"{N_CLASSES} RaFD expressions (c_dim={N_CLASSES}: a generator trained with the official solver on "
+                         f"RaFD; the published CelebA generators have c_dim=5 attributes, not expressions)")
     G = stargan.load_official(stargan.Generator(**cfg), state).to(device)
     adapter = _StarGAN.__new__(_StarGAN)
     adapter.config, adapter.G, adapter.D = None, G, None
-    image_size = 128  # the released RaFD model; fully convolutional, any multiple of 4 works
+    image_size = 128  # the official solver's RaFD setting; fully convolutional, any multiple of 4 works
     return Translator(adapter, None, device, model_name="stargan (official)", image_size=image_size)
 
 
