@@ -4,25 +4,34 @@ Tables 5-6 (PSNR, SSIM, FID; identity).
 
 Protocol (``evaluate_translator``), on the test split the translator never saw:
 
-1. every test image is translated to **every** target expression (Cascade EF-GAN 4.3:
-   "perform expression editing on the same, unseen testing set");
+1. every test image is translated to every **other** target expression (Cascade EF-GAN 4.3:
+   "perform expression editing on the same, unseen testing set"; our choice: a face's own
+   expression is left out, where returning the input unchanged would be the exact answer
+   and a do-nothing model would win for free — :func:`changed_pairs`);
 2. **R**: a classifier trained on the real training images, tested on the real test
    images; **G**: the same classifier on the translations, scored against their target
-   labels; **R+G**: a classifier trained on the real training images plus generated ones,
-   tested on the real test images (Cascade EF-GAN Table 1).  Our choice for R+G: the
-   generated training images are translations of the *training* images (one random
-   target each, seeded), so no test identity leaks into training;
+   labels, also per target with its confusion matrix (:func:`per_target_g`); **R+G**: a
+   classifier trained on the real training images plus generated ones, tested on the real
+   test images (Cascade EF-GAN Table 1).  Our choice for R+G: the generated training
+   images are translations of the *training* images (one random other target each,
+   seeded), so no test identity leaks into training;
 3. **FID**: Inception when its weights are there, and always the **in-domain FID** (the
    R classifier's penultimate features), generated vs real test images;
    **IS** with Inception only;
 4. paired metrics where a ground truth exists (synthetic data: ``dataset.find(identity,
    expression)``): **PSNR**, **SSIM** of each translation against the true image of the
-   same identity with the target expression, and the **AU error** of the classifier's AU
-   head on the translation against the true target's AU intensities;
+   same identity with the target expression, and their **gain over copy** (the same
+   metric of the unchanged input against the same truths, subtracted); **LPIPS** when its
+   weights are present; the share of **changes outside the expression** and the
+   **high-frequency ratio** (:mod:`course_lib.metrics`); the **AU error** of the
+   classifier's AU head on the translation against the true target's AU intensities;
 5. **identity**: dlib face-descriptor distance between input and translation, the share
    under 0.6 and how often dlib found no face.
 
-``write_table`` / ``compare`` turn result rows into Markdown and CSV.
+:func:`reference_rows` scores two stand-ins on the same pairs with the same judge: **copy**
+(the input unchanged: gains 0 by definition) and **oracle** (the ground truth: PSNR
+infinite, SSIM 1, the largest possible gains).  ``evaluate_run`` writes them around the
+model's row.  ``write_table`` / ``compare`` turn result rows into Markdown and CSV.
 """
 from __future__ import annotations
 
@@ -49,17 +58,32 @@ COLUMNS = [
     ("fid", "FID ↓", "{:.2f}"),
     ("is_mean", "IS ↑", "{:.3f}"),
     ("psnr", "PSNR ↑ (dB)", "{:.2f}"),
+    ("psnr_gain", "PSNR gain over copy (dB) ↑", "{:+.2f}"),
     ("ssim", "SSIM ↑", "{:.3f}"),
+    ("ssim_gain", "SSIM gain over copy ↑", "{:+.3f}"),
+    ("lpips", "LPIPS ↓", "{:.3f}"),
+    ("outside_change", "changes outside the expression ↓", "{:.1%}"),
+    ("hf_ratio", "HF ratio (truth = 1)", "{:.2f}"),
     ("acc_r", "acc. R", "{:.1%}"),
     ("acc_g", "acc. G ↑", "{:.1%}"),
     ("acc_rg", "acc. R+G ↑", "{:.1%}"),
     ("au_error", "AU error ↓", "{:.3f}"),
     ("identity", "identity (dlib)", "{}"),
 ]
+#: Per-target G accuracy (share of the translations to that target the judge reads as it) and
+#: the number of those translations: ``acc_g_<expression>``, ``n_g_<expression>``.
+PER_TARGET = [f"acc_g_{e}" for e in facs.EXPRESSIONS]
+PER_TARGET_N = [f"n_g_{e}" for e in facs.EXPRESSIONS]
 #: Extra CSV columns (every number of a row, for plots and the compare command).
-CSV_EXTRA = ["in_domain_fid", "inception_fid", "is_std", "kid_mean", "kid_std", "au_error_real",
-             "identity_distance", "identity_share_same", "identity_no_face", "identity_pairs",
-             "n_test", "n_generated", "n_train", "paired", "inception"]
+CSV_EXTRA = ["reference", "psnr_copy", "ssim_copy", "psnr_exact", "lpips_note", "in_domain_fid", "inception_fid",
+             "is_std", "kid_mean", "kid_std", "au_error_real", "identity_distance", "identity_share_same",
+             "identity_no_face", "identity_pairs", "n_test", "n_generated", "n_train", "paired", "inception",
+             *PER_TARGET, *PER_TARGET_N]
+#: Mean PSNR counts an exact pair (infinite PSNR) as this many dB when the other pairs of the
+#: row are not all exact; a row of exact pairs only (the oracle) reports infinity ("∞").
+PSNR_CAP = 100.0
+#: Names of the reference rows (``row["reference"]``) and their method labels.
+REFERENCES = {"copy": "copy (input unchanged)", "oracle": "oracle (ground truth)"}
 
 
 # ----------------------------------------------------------------------------- data
@@ -118,15 +142,28 @@ class Generated:
     target: torch.Tensor
 
 
+def changed_pairs(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(source, target) of every image to every expression other than its own label: image i
+    once per target in label order, its own label skipped (7 pairs per image)."""
+    labels = torch.as_tensor(labels).long()
+    source = torch.arange(len(labels)).repeat_interleave(N_CLASSES)
+    target = torch.arange(N_CLASSES).repeat(len(labels))
+    keep = target != labels[source]
+    return source[keep], target[keep]
+
+
 @torch.no_grad()
 def translate(translator, split: Split, targets: torch.Tensor | None = None, batch_size: int = 32,
-              desc: str = "translating") -> Generated:
-    """Translate every image of ``split`` to every target expression (``targets=None``), or image i
-    to ``targets[i]``.  ``translator(images, labels, landmarks) -> images`` in [-1, 1]."""
+              desc: str = "translating", changed_only: bool = False) -> Generated:
+    """Translate every image of ``split`` to every target expression (``targets=None``; with
+    ``changed_only`` to every target but its own label, :func:`changed_pairs`), or image i to
+    ``targets[i]``.  ``translator(images, labels, landmarks) -> images`` in [-1, 1]."""
     from tqdm.auto import tqdm
 
     n = len(split)
-    if targets is None:
+    if targets is None and changed_only:
+        source, target = changed_pairs(split.labels)
+    elif targets is None:
         source = torch.arange(n).repeat_interleave(N_CLASSES)
         target = torch.arange(N_CLASSES).repeat(n)
     else:
@@ -141,7 +178,9 @@ def translate(translator, split: Split, targets: torch.Tensor | None = None, bat
 
 
 class IdentityTranslator:
-    """Stand-in translator that changes nothing: the lower bound of every expression metric."""
+    """Stand-in translator that changes nothing (the **copy** reference of :func:`reference_rows`):
+    its PSNR / SSIM gains over copy are 0, and on changed targets its G accuracy is the share of
+    inputs the judge misreads as the target, near 0."""
     model_name = "identity (no change)"
 
     def __call__(self, images, targets, landmarks=None):
@@ -238,6 +277,25 @@ def random_other_targets(labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
     return (labels + shift) % N_CLASSES
 
 
+def per_target_g(judge, generated: Generated) -> dict:
+    """G accuracy per target expression and the judge's confusion matrix on the translations.
+
+    Returns ``acc_g_<expression>`` (share of the translations to that target that the judge
+    classifies as it; NaN where there are none), ``n_g_<expression>`` (their number) and
+    ``confusion_g``: counts (8 x 8) as nested lists, row = target, column = predicted
+    (:data:`facs.EXPRESSIONS` order).  The per-target accuracies weighted by ``n_g_*``
+    average to G.
+    """
+    predicted = clf_lib.predict(judge, generated.images)
+    m = metrics.confusion_matrix(generated.target.numpy(), predicted.numpy(), N_CLASSES)
+    out = {"confusion_g": m.tolist()}
+    for k, name in enumerate(facs.EXPRESSIONS):
+        n = int(m[k].sum())
+        out[f"n_g_{name}"] = n
+        out[f"acc_g_{name}"] = float(m[k, k] / n) if n else float("nan")
+    return out
+
+
 # ----------------------------------------------------------------------------- paired metrics
 def ground_truth_index(split: Split, generated: Generated) -> torch.Tensor:
     """Index in ``split`` of the true image of each translation's identity with its target
@@ -258,17 +316,51 @@ def ground_truth_index(split: Split, generated: Generated) -> torch.Tensor:
     return idx
 
 
-def paired_metrics(split: Split, generated: Generated, judge=None) -> dict:
-    """Mean PSNR, SSIM (and AU error with the judge's AU head) of translations against their ground truth."""
+def mean_psnr(values) -> float:
+    """Mean of per-pair PSNRs: infinity when every pair is exact (the oracle), else exact pairs
+    count as :data:`PSNR_CAP` dB."""
+    v = np.asarray(values, np.float64)
+    if len(v) and np.isinf(v).all():
+        return float("inf")
+    return float(np.minimum(v, PSNR_CAP).mean())
+
+
+def paired_metrics(split: Split, generated: Generated, judge=None, lpips=None) -> dict:
+    """Paired metrics of translations against their ground truth, on the **changed** targets only
+    (target != the source's own label) that have a ground truth; ``{"paired": 0}`` when none has.
+
+    * ``psnr`` (mean over pairs, :func:`mean_psnr`), ``ssim``;
+    * ``psnr_copy`` / ``ssim_copy``: the same metrics of the unchanged inputs against the same
+      truths, and ``psnr_gain`` = ``psnr - psnr_copy`` (dB), ``ssim_gain`` = ``ssim - ssim_copy``:
+      0 for a copy, infinity / ``1 - ssim_copy`` for the truth itself (the largest possible);
+    * ``psnr_exact``: pairs identical to their truth (infinite PSNR);
+    * ``outside_change``: :func:`metrics.outside_change_share` — of the pixels where the truth
+      differs from the input by at most :data:`metrics.OUTSIDE_CHANGE_THRESHOLD` grey levels, the
+      share the translation changes by more than that (pooled over the pairs);
+    * ``hf_ratio``: :func:`metrics.high_frequency_ratio` — mean |Laplacian| of the translations
+      over that of the truths;
+    * ``lpips``: mean LPIPS when ``lpips`` (a callable ``(outputs, truths) -> (N,)``, e.g.
+      :func:`metrics.lpips_model`) is given, else ``lpips_note`` = :data:`metrics.LPIPS_NOTE`;
+    * ``au_error`` (and ``au_error_real``, the judge on the real test images) with the judge's AU head.
+    """
     gt = ground_truth_index(split, generated)
-    ok = gt >= 0
+    ok = (gt >= 0) & (generated.target != split.labels[generated.source])
     if not ok.any():
         return {"paired": 0}
-    out_imgs, gt_imgs = generated.images[ok], split.images[gt[ok]]
-    a, b = out_imgs.permute(0, 2, 3, 1).numpy(), gt_imgs.permute(0, 2, 3, 1).numpy()
-    res = {"paired": int(ok.sum()),
-           "psnr": float(np.minimum(metrics.psnr(a, b), 100.0).mean()),  # exact copies (inf dB) count as 100 dB
-           "ssim": float(metrics.ssim(a, b).mean())}
+    out_imgs, gt_imgs, in_imgs = generated.images[ok], split.images[gt[ok]], split.images[generated.source[ok]]
+    hwc = lambda t: t.permute(0, 2, 3, 1).numpy()
+    a, b, x = hwc(out_imgs), hwc(gt_imgs), hwc(in_imgs)
+    p, p_copy = metrics.psnr(a, b), metrics.psnr(x, b)
+    q, q_copy = metrics.ssim(a, b), metrics.ssim(x, b)
+    res = {"paired": int(ok.sum()), "psnr": mean_psnr(p), "ssim": float(q.mean()),
+           "psnr_copy": mean_psnr(p_copy), "ssim_copy": float(q_copy.mean()), "psnr_exact": int(np.isinf(p).sum()),
+           "outside_change": metrics.outside_change_share(a, x, b), "hf_ratio": metrics.high_frequency_ratio(a, b)}
+    res["psnr_gain"] = res["psnr"] - res["psnr_copy"] if res["psnr"] != res["psnr_copy"] else 0.0  # inf - inf
+    res["ssim_gain"] = res["ssim"] - res["ssim_copy"]
+    if lpips is not None:
+        res["lpips"] = float(np.mean(lpips(a, b)))
+    else:
+        res["lpips_note"] = metrics.LPIPS_NOTE
     if judge is not None and judge.au_head is not None and split.aus is not None:
         res["au_error"] = float(metrics.au_error(clf_lib.predict_aus(judge, out_imgs), split.aus[gt[ok]]).mean())
         res["au_error_real"] = float(metrics.au_error(clf_lib.predict_aus(judge, split.images), split.aus).mean())
@@ -276,30 +368,33 @@ def paired_metrics(split: Split, generated: Generated, judge=None) -> dict:
 
 
 # ----------------------------------------------------------------------------- everything
-def evaluate_translator(translator, train: Split, test: Split, *, method: str = "", judge=None,
-                        inception_path=None, classifier_epochs: int = JUDGE_EPOCHS, rg: bool = True, identity: bool = True,
-                        identity_inputs: int = 32, seed: int = 0, progress: bool = True, log=print,
-                        judge_kw: dict | None = None) -> dict:
-    """Run the whole protocol (module docstring) and return one result row (a dict).
+def resolve_lpips(lpips="auto", download: bool = False, log=print):
+    """The LPIPS callable to use: ``"auto"``: :func:`metrics.lpips_model` when the package and its
+    weights are present (else None, the reason logged); None/False: none; a callable: itself."""
+    if isinstance(lpips, str) and lpips == "auto":
+        try:
+            return metrics.lpips_model(download=download)
+        except metrics.LPIPSUnavailable as err:
+            log(str(err))
+            return None
+    return lpips or None
 
-    ``judge``: a trained R classifier to reuse (else trained on ``train``);
-    ``inception_path``: Inception weights (None: Inception FID/IS unavailable, said in the
-    row's ``inception`` field); ``rg=False`` skips R+G, ``identity=False`` skips dlib, which
-    otherwise scores the translations of the first ``identity_inputs`` test images.
-    """
-    row = {"method": method or getattr(translator, "model_name", "translator"),
-           "n_test": len(test), "n_train": len(train)}
-    gen = translate(translator, test, desc="translating the test set to 8 targets")
-    row["n_generated"] = len(gen.target)
-    gen_train = None
-    if rg:
-        gen_train = translate(translator, train, random_other_targets(train.labels, seed),
-                              desc="translating the training set (R+G)")
+
+def score_translations(gen: Generated, train: Split, test: Split, *, method: str, judge=None,
+                       gen_train: Generated | None = None, inception_path=None,
+                       classifier_epochs: int = JUDGE_EPOCHS, identity: bool = True, identity_inputs: int = 32,
+                       seed: int = 0, progress: bool = True, log=print, judge_kw: dict | None = None,
+                       lpips=None) -> dict:
+    """Score translations ``gen`` of the test split (steps 2-5 of the module docstring); one
+    result row.  ``gen_train``: translations of training images for R+G (None: R+G skipped);
+    ``lpips``: a callable or None (see :func:`paired_metrics`)."""
+    row = {"method": method, "n_test": len(test), "n_train": len(train), "n_generated": len(gen.target)}
     prot = expression_protocol(train, test, gen, gen_train, judge, classifier_epochs, seed, progress, judge_kw)
     judge = prot.pop("judge")
     row.update(prot)
     row["judge"] = judge
-    row.update(paired_metrics(test, gen, judge))
+    row.update(per_target_g(judge, gen))
+    row.update(paired_metrics(test, gen, judge, lpips=lpips))
 
     fid = metrics.fidelity_metrics(gen.images, test.images, kind="in-domain", classifier=judge)
     row["in_domain_fid"] = fid["fid"]
@@ -326,18 +421,87 @@ def evaluate_translator(translator, train: Split, test: Split, *, method: str = 
     return row
 
 
+def evaluate_translator(translator, train: Split, test: Split, *, method: str = "", judge=None,
+                        inception_path=None, classifier_epochs: int = JUDGE_EPOCHS, rg: bool = True, identity: bool = True,
+                        identity_inputs: int = 32, seed: int = 0, progress: bool = True, log=print,
+                        judge_kw: dict | None = None, lpips="auto") -> dict:
+    """Run the whole protocol (module docstring) and return one result row (a dict).
+
+    ``judge``: a trained R classifier to reuse (else trained on ``train``);
+    ``inception_path``: Inception weights (None: Inception FID/IS unavailable, said in the
+    row's ``inception`` field); ``rg=False`` skips R+G, ``identity=False`` skips dlib, which
+    otherwise scores the translations of the first ``identity_inputs`` test images;
+    ``lpips``: see :func:`resolve_lpips`.  The test images are translated to every target
+    but their own (:func:`changed_pairs`); :func:`reference_rows` scores copy and oracle on
+    the same pairs.
+    """
+    gen = translate(translator, test, changed_only=True, desc="translating the test set to the 7 other targets")
+    gen_train = None
+    if rg:
+        gen_train = translate(translator, train, random_other_targets(train.labels, seed),
+                              desc="translating the training set (R+G)")
+    return score_translations(gen, train, test, method=method or getattr(translator, "model_name", "translator"),
+                              judge=judge, gen_train=gen_train, inception_path=inception_path,
+                              classifier_epochs=classifier_epochs, identity=identity,
+                              identity_inputs=identity_inputs, seed=seed, progress=progress, log=log,
+                              judge_kw=judge_kw, lpips=resolve_lpips(lpips, log=log))
+
+
+def reference_rows(train: Split, test: Split, judge, *, inception_path=None, identity: bool = True,
+                   identity_inputs: int = 32, seed: int = 0, progress: bool = True, log=print,
+                   lpips="auto") -> list[dict]:
+    """The two reference rows on the pairs of :func:`evaluate_translator` (every test image to
+    every other target), scored with the same ``judge``: **copy** (each output is its input
+    unchanged) and, where a ground truth exists, **oracle** (each output is its ground truth;
+    pairs without one are left out).  R+G is not computed for them (n/a).
+
+    By construction the copy's PSNR / SSIM gains are 0 and its outside-change share 0; the
+    oracle's PSNR is infinite, its SSIM 1, its gains the largest any translator can reach,
+    its outside-change share 0 and its HF ratio 1; its G is R measured on the truths.
+    """
+    source, target = changed_pairs(test.labels)
+    copy = Generated(test.images[source], source, target)
+    lpips = resolve_lpips(lpips, log=log)
+    kw = dict(inception_path=inception_path, identity=identity, identity_inputs=identity_inputs, seed=seed,
+              progress=progress, log=lambda *a: None, lpips=lpips)
+    rows = [score_translations(copy, train, test, method=REFERENCES["copy"], judge=judge, **kw)]
+    gt = ground_truth_index(test, copy)
+    ok = gt >= 0
+    if ok.any():
+        oracle = Generated(test.images[gt[ok]], source[ok], target[ok])
+        rows.append(score_translations(oracle, train, test, method=REFERENCES["oracle"], judge=judge, **kw))
+    for row, kind in zip(rows, REFERENCES):
+        row["reference"] = kind
+    return rows
+
+
 # ----------------------------------------------------------------------------- tables
 def _cell(row: dict, key: str, fmt: str) -> str:
     v = row.get(key)
     if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
+        return str(row.get(f"{key}_note") or "n/a")
+    if isinstance(v, float) and math.isinf(v):
+        return ("∞ (exact)" if key == "psnr" else "∞") if v > 0 else "-∞"
     return fmt.format(v)
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The result rows as a Markdown table (:data:`COLUMNS`); missing values read ``n/a``."""
+    """The result rows as a Markdown table (:data:`COLUMNS`); missing values read ``n/a`` (or the
+    row's ``<key>_note``, e.g. LPIPS's), infinite ones ``∞`` (PSNR: ``∞ (exact)``)."""
     lines = ["| " + " | ".join(h for _, h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_cell(r, k, f) for k, _, f in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def per_target_table(rows: list[dict]) -> str:
+    """G accuracy per target expression (columns) of each row that has it; "" when none has."""
+    rows = [r for r in rows if any(k in r for k in PER_TARGET)]
+    if not rows:
+        return ""
+    cols = [("method", "method", "{}"), *((k, e, "{:.1%}") for k, e in zip(PER_TARGET, facs.EXPRESSIONS)),
+            ("acc_g", "all (G)", "{:.1%}")]
+    lines = ["| " + " | ".join(h for _, h, _ in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_cell(r, k, f) for k, _, f in cols) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -347,7 +511,7 @@ def csv_table(rows: list[dict]) -> str:
     w = csv.DictWriter(buf, fieldnames=[k for k, _, _ in COLUMNS] + CSV_EXTRA, extrasaction="ignore",
                        lineterminator="\n")
     w.writeheader()
-    for r in rows:
+    for r in rows:     # infinity (the oracle's PSNR) is written "inf", which float() and pandas read back
         w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in w.fieldnames})
     return buf.getvalue()
 
@@ -365,36 +529,94 @@ def notes(rows: list[dict]) -> str:
     if any(str(r.get("inception", "")).startswith("unavailable") for r in rows):
         out.append("- Inception FID / IS: unavailable (no Inception-v3 weights offline); nothing is reported in "
                    "their place.")
-    out.append("- acc. R / G / R+G: Cascade EF-GAN Table 1's protocol; R+G adds translations of the training "
-               "images (one random other target each).")
+    if any("psnr_gain" in r for r in rows):
+        out.append("- Paired metrics (PSNR, SSIM, LPIPS, changes outside the expression, HF ratio) compare each "
+                   "translation of a test face to another expression (its own is left out) with the true face of "
+                   "the same identity with that expression.")
+        out.append("- **gain over copy**: the row's PSNR (dB) / SSIM minus those of the input left unchanged, on the "
+                   "same pairs: 0 for a model that does nothing, negative for one that does worse than nothing.")
+    partial = [r for r in rows if 0 < (r.get("psnr_exact") or 0) < (r.get("paired") or 0)]
+    if partial:
+        out.append(f"- PSNR: pairs identical to their truth (infinite PSNR) count as {PSNR_CAP:.0f} dB in the mean of "
+                   + ", ".join(f"{r['method']} ({r['psnr_exact']} of {r['paired']})" for r in partial) + ".")
+    if any(r.get("reference") for r in rows):
+        out.append("- Reference rows, on the same pairs with the same judge: **copy** returns the input unchanged; "
+                   "**oracle** returns the ground truth (PSNR ∞: exact; its gains are the most any model can "
+                   "reach; its G is the judge's accuracy on the truths). R+G is not computed for them.")
+    if any("outside_change" in r for r in rows):
+        out.append(f"- **changes outside the expression**: of the pixels the truth leaves unchanged (no colour "
+                   f"channel differs from the input by more than {metrics.OUTSIDE_CHANGE_THRESHOLD} of 255 grey "
+                   "levels), the share the translation changes by more than that. **HF ratio**: mean |Laplacian| of "
+                   "the translations over that of the truths (1 = as sharp as the truth; stripes or a checkerboard "
+                   "raise it, blur lowers it).")
+    if any(r.get("lpips_note") for r in rows):
+        out.append(f"- LPIPS: {metrics.LPIPS_NOTE} — the lpips package and its AlexNet weights are needed; nothing "
+                   "is reported in its place.")
+    out.append("- acc. R / G / R+G: Cascade EF-GAN Table 1's protocol (G on the translations to the other "
+               "expressions); R+G adds translations of the training images (one random other target each).")
     out.append("- identity: mean dlib descriptor distance input/output (share of pairs under 0.6; pairs where "
                "dlib found no face in the input or the output, left out of the mean).")
     return "\n".join(out) + "\n"
 
 
-def write_table(rows: list[dict], out_dir, stem: str = "metrics", title: str = "Evaluation") -> tuple[Path, Path]:
-    """Write ``<stem>.md`` (title, table, notes), ``<stem>.csv`` and ``<stem>.json`` into ``out_dir``."""
+def _jsonable(v) -> bool:
+    if isinstance(v, (list, tuple)):
+        return all(_jsonable(x) for x in v)
+    return isinstance(v, (str, int, float, bool, type(None)))
+
+
+def write_table(rows: list[dict], out_dir, stem: str = "metrics", title: str = "Evaluation",
+                extra: str = "") -> tuple[Path, Path]:
+    """Write ``<stem>.md`` (title, table, per-target G table, notes, then ``extra`` Markdown),
+    ``<stem>.csv`` and ``<stem>.json`` into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md = out_dir / f"{stem}.md"
-    md.write_text(f"# {title}\n\n{markdown_table(rows)}\n{notes(rows)}", encoding="utf-8")
+    per_target = per_target_table(rows)
+    per_target = f"\n## G accuracy per target expression\n\n{per_target}" if per_target else ""
+    md.write_text(f"# {title}\n\n{markdown_table(rows)}{per_target}\n{notes(rows)}{extra}", encoding="utf-8")
     cs = out_dir / f"{stem}.csv"
     cs.write_text(csv_table(rows), encoding="utf-8")
-    clean = [{k: v for k, v in r.items() if isinstance(v, (str, int, float, bool, type(None)))} for r in rows]
+    clean = [{k: v for k, v in r.items() if _jsonable(v)} for r in rows]
     (out_dir / f"{stem}.json").write_text(json.dumps(clean, indent=1, allow_nan=True), encoding="utf-8")
     return md, cs
 
 
 def load_rows(run_dirs) -> list[dict]:
-    """The result rows ``evaluate`` wrote into each run's ``eval/metrics.json``."""
+    """The result rows ``evaluate`` wrote into each run's ``eval/metrics.json`` (each row's
+    ``run`` set to its folder when missing)."""
     rows = []
     for run in map(Path, run_dirs):
         path = run / "eval" / "metrics.json"
         if not path.is_file():
             raise FileNotFoundError(f"{run}: no eval/metrics.json; run "
                                     f"`python -m course_lib evaluate --run {run}` first")
-        rows += json.loads(path.read_text(encoding="utf-8"))
+        rows += [dict(r, run=r.get("run", str(run))) for r in json.loads(path.read_text(encoding="utf-8"))]
     return rows
+
+
+def _same_numbers(a: dict, b: dict) -> bool:
+    keys = [k for k, _, _ in COLUMNS if k != "method"] + PER_TARGET
+    same = lambda x, y: x == y or (isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y))
+    return all(same(a.get(k), b.get(k)) for k in keys)
+
+
+def compare_rows(rows: list[dict]) -> list[dict]:
+    """Rows of several runs for one table: the copy rows first, the models, the oracle rows last.
+
+    Reference rows with the same numbers (the runs were evaluated on the same pairs with the
+    same judge) appear once; otherwise each keeps its own, its run named in the method."""
+    out = {"copy": [], None: [], "oracle": []}
+    for r in rows:
+        kind = r.get("reference") if r.get("reference") in REFERENCES else None
+        if kind and any(_same_numbers(r, o) for o in out[kind]):
+            continue
+        out[kind].append(dict(r))
+    for kind in REFERENCES:
+        if len(out[kind]) > 1:
+            for r in out[kind]:
+                r["method"] = f"{r['method']} — {r.get('run', '?')}"
+    return out["copy"] + out[None] + out["oracle"]
 
 
 # ----------------------------------------------------------------------------- a run folder
@@ -418,16 +640,43 @@ def judge_for(train: Split, cache: Path | None, epochs: int, seed: int = 0, prog
     return judge
 
 
+def eval_dir(run) -> Path:
+    """Where ``evaluate`` writes for a run folder or a checkpoint file: ``<run>/eval``."""
+    run = Path(run)
+    return (run if run.is_dir() else run.parent) / "eval"
+
+
+def save_confusion(row: dict, path, title: str = "") -> Path | None:
+    """Draw ``row["confusion_g"]`` (:func:`viz.confusion_matrix_plot`) into ``path`` (PNG); None without it."""
+    if "confusion_g" not in row:
+        return None
+    from matplotlib.figure import Figure
+
+    from course_lib import viz
+
+    fig = Figure(figsize=(6.4, 5.4))
+    viz.confusion_matrix_plot(row["confusion_g"], ax=fig.add_subplot(), title=title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
 def evaluate_run(run, *, data: str | None = None, inception_weights=None, download_inception: bool = False,
                  limit: int = 0, train_limit: int = 0, classifier_epochs: int = JUDGE_EPOCHS, rg: bool = True,
                  identity: bool = True, identity_inputs: int = 32, seed: int = 0, progress: bool = True,
-                 log=print) -> dict:
+                 log=print, references: bool = True, download_lpips: bool = False) -> dict:
     """Evaluate the model of run folder ``run`` (or a checkpoint) on its dataset's test split and
-    write ``<run>/eval/metrics.{md,csv,json}`` (+ the R classifier ``classifier.pt``).
+    write ``<run>/eval/metrics.{md,csv,json}`` (the model's row between the **copy** and
+    **oracle** reference rows, :func:`reference_rows`; ``references=False`` leaves them out),
+    ``<run>/eval/confusion_g.png`` (the judge's confusion matrix on the model's translations)
+    and the R classifier ``classifier.pt``.
 
     ``data`` overrides the run's dataset ('synthetic' or a folder; required for an official
     StarGAN checkpoint, which has no config); ``limit`` / ``train_limit`` cap the test and
-    training images (0: all).  Returns the result row.
+    training images (0: all); ``download_lpips`` lets LPIPS fetch its AlexNet weights.
+    Returns the model's result row.
     """
     from course_lib import trainer
 
@@ -450,7 +699,7 @@ def evaluate_run(run, *, data: str | None = None, inception_weights=None, downlo
     test = collect(trainer.open_dataset(config, "test"), size, limit, desc="loading test images")
     log(f"{run}: {translator.model_name} at {size}x{size}; {len(train)} training and {len(test)} test images "
         f"from {config.data}")
-    out_dir = (run if run.is_dir() else run.parent) / "eval"
+    out_dir = eval_dir(run)
     judge = judge_for(train, out_dir / "classifier.pt", classifier_epochs, seed, progress, tag=str(config.data),
                       log=log)
     try:
@@ -458,11 +707,22 @@ def evaluate_run(run, *, data: str | None = None, inception_weights=None, downlo
     except metrics.InceptionUnavailable as err:
         log(str(err))
         inception = None
+    lpips = resolve_lpips("auto", download=download_lpips, log=log)
     row = evaluate_translator(translator, train, test, method=f"{translator.model_name} ({run.name})", judge=judge,
                               inception_path=inception, classifier_epochs=classifier_epochs, rg=rg,
                               identity=identity, identity_inputs=identity_inputs, seed=seed, progress=progress,
-                              log=lambda *_: None)
-    row.pop("judge", None)
-    md, cs = write_table([row], out_dir, title=f"Evaluation of {run}")
-    log(f"wrote {md} and {cs}")
+                              log=lambda *_: None, lpips=lpips)
+    rows = [row]
+    if references:
+        copy, *oracle = reference_rows(train, test, judge, inception_path=inception, identity=identity,
+                                       identity_inputs=identity_inputs, seed=seed, progress=progress, lpips=lpips)
+        rows = [copy, row, *oracle]
+    for r in rows:
+        r.pop("judge", None)
+        r["run"] = str(run)
+    png = save_confusion(row, out_dir / "confusion_g.png", title=f"G: {row['method']}")
+    extra = (f"\n![The judge's confusion matrix on {row['method']}'s translations (rows: target, columns: "
+             f"predicted, normalised per row)]({png.name})\n") if png else ""
+    md, cs = write_table(rows, out_dir, title=f"Evaluation of {run}", extra=extra)
+    log(f"wrote {md}, {cs} and {png}")
     return row

@@ -1,8 +1,9 @@
-"""Figures and widgets of Lesson 1 (FACS): one call each.
+"""Figures and widgets of Lesson 1 (FACS) and Lesson 8 (metrics): one call each.
 
 ``expression_au_heatmap`` draws LGP-GAN Table I (plus contempt and neutral) as an
 AU x expression matrix; ``region_count_bars`` the per-region AU count behind the paper's
-eye and mouth local networks; ``au_explorer`` is the tick-the-AUs widget.
+eye and mouth local networks; ``au_explorer`` is the tick-the-AUs widget;
+``confusion_matrix_plot`` the expression judge's confusion matrix on translations.
 """
 from __future__ import annotations
 
@@ -87,3 +88,33 @@ def au_explorer(aus=None):
     panel = w.VBox([grid, out])
     panel.boxes, panel.result = boxes, out  # handles for tests and exercises
     return panel
+
+
+def confusion_matrix_plot(counts, labels=facs.EXPRESSIONS, ax=None, title: str = ""):
+    """Confusion matrix (rows: target expression, columns: predicted), each row normalised to 1;
+    cells show the row's percentage, the row labels its accuracy and count.
+
+    ``counts``: (K, K) counts, e.g. ``row["confusion_g"]`` of :func:`course_lib.evaluate.per_target_g`.
+    """
+    m = np.asarray(counts, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] != len(labels):
+        raise ValueError(f"counts: expected a ({len(labels)}, {len(labels)}) matrix, got shape {m.shape}")
+    n = m.sum(axis=1)
+    share = np.divide(m, n[:, None], out=np.zeros_like(m), where=n[:, None] > 0)
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6.4, 5.4))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    k = len(labels)
+    ax.set_xticks(range(k), labels, rotation=40, ha="right")
+    ax.set_yticks(range(k), [f"{e} ({share[i, i]:.0%} of {int(n[i])})" for i, e in enumerate(labels)])
+    ax.set_xlabel("predicted by the judge")
+    ax.set_ylabel("target expression")
+    for i in range(k):
+        for j in range(k):
+            if m[i, j]:
+                ax.text(j, i, f"{100 * share[i, j]:.0f}", ha="center", va="center", fontsize=8,
+                        color="white" if share[i, j] > 0.6 else "black")
+    ax.set_title(title or "Expression judge on the translations (% of each target)", fontsize=10)
+    return ax

@@ -21,7 +21,9 @@
 # LGP-GAN reports **IS** and **FID** (Table IV), Cascade EF-GAN expression-recognition
 # accuracy **R / G / R+G** (Table 1) and **PSNR / FID** (Table 2), the landmark+label GAN
 # **PSNR / SSIM / FID** (Table 5) and identity preservation (Table 6). This lesson computes
-# each of them, says what each one can and cannot see, and assembles them into one table.
+# each of them, says what each one can and cannot see, and assembles them into one table —
+# beside two references scored on the same translations: a **copy** that changes nothing and
+# the **oracle** that returns the ground truth.
 
 # %%
 # Setup: in Colab, clone the course and install only what is missing; locally, nothing to do.
@@ -58,6 +60,12 @@ if "google.colab" in sys.modules:
 # - run Cascade EF-GAN's expression-accuracy protocol **R / G / R+G** (**Table 1**);
 # - score translations against a ground truth with PSNR and SSIM (**Eq. 8, 9**), AU error,
 #   and identity with dlib's face descriptors — reporting the faces dlib did not find;
+# - explain why the **copy baseline** matters: most of a face does not change with its
+#   expression, so returning the input unchanged already scores a high PSNR/SSIM; read a
+#   model's row against the **copy** and **oracle** reference rows, as its **gain over copy**;
+# - compute the share of **changes outside the expression** and the **high-frequency ratio**
+#   (stripes and checkerboards raise it, blur lowers it), and read G per target expression
+#   and the judge's confusion matrix;
 # - evaluate a training run with `python -m course_lib evaluate` and compare runs with
 #   `python -m course_lib compare`.
 
@@ -66,9 +74,9 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from course_lib import classifier, datasets, evaluate, facs, metrics
+from course_lib import classifier, datasets, evaluate, facs, metrics, viz
 from course_lib.exercises import check
-from course_lib.exercises.lesson08 import exercise_features
+from course_lib.exercises.lesson08 import exercise_features, exercise_translations
 from course_lib.lesson import fast_mode, pick, repo_root
 
 _ = torch.manual_seed(0)
@@ -226,56 +234,166 @@ for label, imgs in (("real test faces", test.images), ("collapsed: 8 faces repea
           f"in-domain FID vs real test {metrics.fidelity_metrics(imgs, test.images, classifier=judge)['fid']:.2f}")
 
 # %% [markdown]
-# ## 5. The protocols: R / G / R+G, PSNR / SSIM, AU error, identity
+# ## 5. The protocols: R / G / R+G, PSNR / SSIM against a copy, AU error, identity
+#
+# Every test face is translated to every **other** expression, 7 targets per face (Cascade
+# EF-GAN Sec. 4.3 translates "the same, unseen testing set"; leaving out the face's own
+# expression is our choice). On its own expression the unchanged input is the exact answer,
+# so a model that does nothing would score there for free; G and the paired metrics below
+# use the changed targets only.
 #
 # **Expression accuracy** (Cascade EF-GAN Sec. 4.3, **Table 1**): **R** trains a classifier
 # on the real training images and tests it on the real test images; **G** applies the same
-# classifier to the translations of the test images to *every* target expression, scored
-# against the targets; **R+G** trains a classifier on real plus generated images and tests
-# it on the real test images. (Our choice: the generated training images of R+G are
-# translations of the *training* images, one random other target each, so no test identity
-# leaks into training.)
+# classifier to the translations of the test images to every *other* expression, scored
+# against the targets (also per target, with its confusion matrix); **R+G** trains a
+# classifier on real plus generated images and tests it on the real test images. (Our
+# choice: the generated training images of R+G are translations of the *training* images,
+# one random other target each, so no test identity leaks into training.)
 #
 # **Paired metrics**: the synthetic data has what no real dataset has, the true face of the
 # same identity with the target expression. PSNR (**Eq. 8**) and SSIM (**Eq. 9**) compare
-# each translation with it (scikit-image), and the classifier's AU head measures the AU
-# error against the true AU intensities.
+# each translation with it (scikit-image), on the same changed pairs; the classifier's AU
+# head measures the AU error against the true AU intensities. LPIPS (a learned perceptual
+# distance) is reported only where the `lpips` package and its network weights are present
+# (`pip install lpips`; in Colab this lesson lets it download the weights); otherwise the
+# table says so instead of a number.
 #
 # **Identity**: dlib's face-recognition network maps a face to a 128-D descriptor; two
 # photos of one person lie within 0.6 of each other. We report the mean input/output
 # distance, the share under 0.6, and how often dlib found no face (it is not hidden).
 #
-# Two stand-in translators bracket any model: the **identity** translator changes
-# nothing, the **oracle** returns the ground truth. Their rows show what each metric
-# considers worst and best.
+# Every table carries two **reference rows**, scored on the same pairs with the same judge
+# (`evaluate.reference_rows`): the **copy** returns each input unchanged, the **oracle**
+# returns the ground truth. Between them we put a stand-in "model" that has learned the
+# expressions and nothing else: it returns the **mean training face of the target
+# expression**, whatever the input.
 
 # %% [markdown]
-# **Exercise 1.** Before the next cell evaluates it: the identity translator returns its
-# input unchanged. Under protocol G (every test face translated to each of the 8
-# expressions), what accuracy does it get, whatever the judge? Give a number between 0 and 1.
+# **Exercise 1.** Before the next cell evaluates it: the copy returns its input unchanged.
+# Say the judge reads R = 90 % of the real test faces right. Under protocol G on changed
+# targets (every test face translated to each of its 7 *other* expressions), what accuracy
+# does the copy get? Give a number between 0 and 1.
 
 # %%
 answer = None
-check("08.identity_g", answer)
+check("08.copy_g", answer)
 
 # %% tags=["hide-cell"]
 # @title Solution {display-mode: "form"}
-# one fixed prediction per input matches exactly one of its 8 targets
-assert check("08.identity_g", 1 / len(facs.EXPRESSIONS))
+# The judge gives each unchanged face one label. Read right (share R), it is the face's own
+# expression, none of its 7 targets; read wrong (share 1 - R), it is one of the 7: one match.
+R = 0.9
+assert check("08.copy_g", (1 - R) / (len(facs.EXPRESSIONS) - 1))
 
 # %%
-rows = [evaluate.evaluate_translator(t, train, test, judge=judge, classifier_epochs=pick(evaluate.JUDGE_EPOCHS, 3),
-                                     identity_inputs=pick(16, 2), log=lambda *a: None)
-        for t in (evaluate.IdentityTranslator(), evaluate.OracleTranslator(test, train))]
+class MeanFaceTranslator:
+    """Stand-in "model": the mean training face of the target expression, whatever the input."""
+    model_name = "mean face of the target"
+
+    def __init__(self, split):
+        faces = classifier.as_float(split.images)
+        self.means = torch.stack([faces[split.labels == k].mean(0) for k in range(len(facs.EXPRESSIONS))])
+
+    def __call__(self, images, targets, landmarks=None):
+        return self.means[torch.as_tensor(targets).long()]
+
+
+# the LPIPS network when the package and its weights are here (downloaded in Colab), else None and why
+lpips = evaluate.resolve_lpips("auto", download="google.colab" in sys.modules)
+copy, oracle = evaluate.reference_rows(train, test, judge, identity_inputs=pick(16, 2), lpips=lpips)
+mean_face = evaluate.evaluate_translator(MeanFaceTranslator(train), train, test, judge=judge, rg=False,
+                                         identity_inputs=pick(16, 2), lpips=lpips, log=lambda *a: None)
+rows = [copy, mean_face, oracle]
 display(Markdown(evaluate.markdown_table(rows) + "\n" + evaluate.notes(rows)))
 
+# %%
+print(f"pairs: {copy['paired']} ({len(test)} test faces x their {len(facs.EXPRESSIONS) - 1} other expressions)")
+print(f"copy:      PSNR {copy['psnr']:.2f} dB, SSIM {copy['ssim']:.3f} against the truth, without changing a pixel")
+print(f"copy:      G = {copy['acc_g']:.2%};  (1 - R) / 7 = {(1 - copy['acc_r']) / 7:.2%}  (R = {copy['acc_r']:.1%})")
+print(f"oracle:    G = {oracle['acc_g']:.2%};  R = {oracle['acc_r']:.1%}")
+print(f"mean face: G = {mean_face['acc_g']:.1%}, PSNR gain over copy {mean_face['psnr_gain']:+.2f} dB, "
+      f"SSIM gain {mean_face['ssim_gain']:+.3f}, changes outside the expression {mean_face['outside_change']:.1%}")
+
 # %% [markdown]
-# Read the rows against each other: the identity translator keeps every face (identity
-# distance 0) and reaches **G = 1/8**, because the judge gives each unchanged input one
-# label, which matches exactly one of its eight targets. The oracle's translations *are*
-# the test faces, so its G equals R, its SSIM is 1 and its PSNR is capped at 100 dB (an
-# exact copy has infinite PSNR). A real model lies in between: the art is in raising G
-# and PSNR without losing identity.
+# ### Why the copy baseline matters
+#
+# Read the copy row first. It changes no pixel, yet against the true faces it scores the
+# PSNR and SSIM printed above: most of a face — skin, hair, background, the person — does
+# not change with the expression; only the brows, eyes and mouth do. A model's PSNR or SSIM
+# on its own therefore says little. What says whether it moved the face *toward the truth*
+# is its **gain over copy** on the same pairs,
+#
+# $$\Delta\mathrm{PSNR} = \frac{1}{N}\sum_{k=1}^{N} \mathrm{PSNR}(y_k, t_k) - \frac{1}{N}\sum_{k=1}^{N} \mathrm{PSNR}(x_k, t_k)$$
+#
+# (input $x_k$, translation $y_k$, truth $t_k$; likewise $\Delta\mathrm{SSIM}$): 0 for doing
+# nothing, positive when the model's changes bring the face closer to the truth, and
+# **negative** when they cost more than they bring — a model can be worse than doing
+# nothing. The mean-face "model" shows it: it replaces the person by an average face, and its
+# gains fall far below zero, it changes nearly every pixel the truth leaves alone, and its
+# identity distance is well above the oracle's. This is not only a stand-in's failing: when
+# the course's issue 15 measured the main job of the README on its 160 synthetic test faces x
+# their 7 other expressions, the trained model scored PSNR 27.25 dB / SSIM 0.870 against the
+# truth and the copy of those faces 30.09 dB / 0.914 — a gain of −2.8 dB, worse than doing
+# nothing. (The copy's PSNR depends on the faces, and the main job's data set is not this
+# lesson's: compare the gains, not the PSNRs.) Section 6 shows the table of your own run.
+#
+# The two references also pin the ends of the other columns:
+#
+# - the copy's **G is (1 − R)/7**: the judge gives each unchanged face one label; read right,
+#   that label is the face's own expression and matches none of its 7 targets, read wrong it
+#   matches exactly one (the cell above prints both sides);
+# - the **oracle's PSNR is "∞ (exact)"**: each of its outputs *is* the truth; its SSIM is 1,
+#   its gains the most any model can reach, and its G is the judge's accuracy on the true
+#   faces (here every test face is the truth of 7 pairs, so it is R, printed above).
+#
+# Two more columns name the *kind* of error that PSNR and SSIM only count.
+#
+# **Changes outside the expression.** With input $x$, translation $y$ and truth $t$ in grey
+# levels 0..255, the pixels the truth leaves unchanged are
+# $S = \{p : \max_c |t_{p,c} - x_{p,c}| \le \tau\}$, with $\tau = 8$ (our choice,
+# `metrics.OUTSIDE_CHANGE_THRESHOLD`); over all pairs,
+#
+# $$\text{outside} = \frac{\big|\{p \in S : \max_c |y_{p,c} - x_{p,c}| > \tau\}\big|}{|S|},$$
+#
+# the share of those static pixels the model changes by more than 8/255. It is 0 for the
+# copy and for the oracle; repainting the background, shifting the colours or striping the
+# face raise it.
+#
+# **High-frequency ratio.** The 4-neighbour Laplacian of each colour channel,
+# $L(z)_{i,j} = z_{i-1,j} + z_{i+1,j} + z_{i,j-1} + z_{i,j+1} - 4 z_{i,j}$ (interior pixels),
+# is large where the image changes abruptly;
+#
+# $$\mathrm{HF} = \frac{\operatorname{mean} |L(y)|}{\operatorname{mean} |L(t)|},$$
+#
+# means over all pairs, pixels and channels. 1 means as much fine detail as the truth;
+# stripes and checkerboards (the artefacts of transposed convolutions) add energy and push it
+# above 1; blur removes detail and pulls it below 1. The next cell damages the oracle's
+# outputs three ways and scores each with `evaluate.paired_metrics`.
+
+# %%
+truths = evaluate.translate(evaluate.OracleTranslator(test, train), test, changed_only=True, desc="ground truths")
+t = classifier.as_float(truths.images)
+striped = t.clone()
+striped[:, :, ::2] += 12 / 127.5                 # +12 grey levels on every other row
+damaged = {"truth + stripes (+12 grey levels, every other row)": striped,
+           "truth blurred (3 x 3 mean)": torch.nn.functional.avg_pool2d(t, 3, stride=1, padding=1,
+                                                                        count_include_pad=False),
+           "truth, every pixel +12 grey levels": t + 12 / 127.5}
+for name, images in damaged.items():
+    m = evaluate.paired_metrics(test, evaluate.Generated(metrics.UInt8Images(images.clamp(-1, 1)).images,
+                                                         truths.source, truths.target))
+    print(f"{name:52s} PSNR gain {m['psnr_gain']:+6.2f} dB   SSIM gain {m['ssim_gain']:+.3f}   "
+          f"outside {m['outside_change']:6.1%}   HF ratio {m['hf_ratio']:.2f}")
+
+# %% [markdown]
+# Each damaged set carries the right expression in the truth's place, yet its gains fall
+# from the oracle's, some below zero: worse than the copy by that metric. PSNR and SSIM need
+# not even agree on the sign (SSIM forgives a uniform change of brightness, PSNR does not).
+# The last two columns say what went wrong: stripes change the static pixels of every other
+# row and push the HF ratio above 1; blur pulls it below 1 (far below for the mean face in
+# the table above, an average of many faces) and touches the static pixels only near
+# edges; a uniform brightening changes nearly every static pixel and leaves the HF ratio
+# at 1.
 
 # %% [markdown]
 # ## 6. The table for the main job's model
@@ -283,22 +401,51 @@ display(Markdown(evaluate.markdown_table(rows) + "\n" + evaluate.notes(rows)))
 # `python -m course_lib main` trains LGP-GAN with the `cpu` preset into `runs/main/` and
 # evaluates it without R+G (its second classifier takes minutes);
 # `python -m course_lib evaluate --run runs/main` writes the whole table to
-# `runs/main/eval/metrics.md` and `metrics.csv`, and `python -m course_lib compare runs/A runs/B ...` puts several runs in
-# one table — our counterpart of LGP-GAN Table IV and Cascade EF-GAN Tables 1-2. This cell
-# shows that table when it exists, evaluates the run when only its checkpoint exists, and
-# otherwise says how to produce it.
+# `runs/main/eval/metrics.md`, `metrics.csv` and `metrics.json` — the model's row between
+# the copy and oracle rows, computed on the same pairs with the same judge, then G per
+# target — and the judge's confusion matrix on the model's translations to
+# `runs/main/eval/confusion_g.png`. `python -m course_lib compare runs/A runs/B ...` puts
+# several runs in one table — our counterpart of LGP-GAN Table IV and Cascade EF-GAN
+# Tables 1-2. This cell shows the run's table when it was evaluated with the reference rows,
+# evaluates the run when only its checkpoint (or a table without them) exists, and otherwise
+# says how to produce it. Read the model's row against the copy's: its gain over copy, not
+# its PSNR, says whether training moved the faces toward the truth.
 
 # %%
 RUN = repo_root() / "runs" / "main"
-table = RUN / "eval" / "metrics.md"
-if table.is_file():
-    display(Markdown(table.read_text()))
-elif (RUN / "checkpoints" / "last.pt").is_file() and not fast_mode():
-    evaluate.evaluate_run(RUN)
-    display(Markdown(table.read_text()))
+run_rows = evaluate.load_rows([RUN]) if (RUN / "eval" / "metrics.json").is_file() else []
+if not any(r.get("reference") == "copy" for r in run_rows):      # not evaluated, or before the reference rows
+    run_rows = []
+    if (RUN / "checkpoints" / "last.pt").is_file() and not fast_mode():
+        evaluate.evaluate_run(RUN)
+        run_rows = evaluate.load_rows([RUN])
+if run_rows:
+    display(Markdown(evaluate.markdown_table(run_rows) + "\n" + evaluate.notes(run_rows)))
+    model = next(r for r in run_rows if not r.get("reference"))
+    print(f"{model['method']}: PSNR gain over copy {model['psnr_gain']:+.2f} dB, SSIM gain {model['ssim_gain']:+.3f}, "
+          f"changes outside the expression {model['outside_change']:.1%}, HF ratio {model['hf_ratio']:.2f}")
 else:
-    print(f"No trained run at {RUN}. Produce it with `python -m course_lib main`, then "
-          f"`python -m course_lib evaluate --run runs/main`.")
+    print(f"No evaluated run at {RUN}. Produce it with `python -m course_lib main`, then "
+          f"`python -m course_lib evaluate --run runs/main`. The two cells below show the stand-ins of section 5.")
+    run_rows, model = rows, mean_face
+
+# %% [markdown]
+# G is a mean over the 8 targets and can hide one target the model rarely reaches. The
+# per-target table (`evaluate.per_target_table`) splits it: the share of the translations
+# to each target that the judge reads as that target.
+
+# %%
+display(Markdown(evaluate.per_target_table(run_rows)))
+
+# %% [markdown]
+# The confusion matrix (`viz.confusion_matrix_plot`, the figure `evaluate` saves as
+# `confusion_g.png`) says what the judge reads instead: row = target expression, column =
+# the judge's label, each row in percent of its translations. A perfect translator fills the
+# diagonal; a dark cell off it names the expression the translations of that row's target
+# look like.
+
+# %%
+viz.confusion_matrix_plot(model["confusion_g"], title=f"G: {model['method']}");
 
 # %% [markdown]
 # ## Exercises
@@ -333,6 +480,47 @@ check("08.psnr_offset", answer)
 assert check("08.psnr_offset", 10 * np.log10(255 ** 2 / 10 ** 2))
 
 # %% [markdown]
+# **Exercise 4.** `exercise_translations()` returns three uint8 arrays of 4 small images
+# (16 x 16 x 3 each): `inputs`, `outputs` (a translation of each input) and their `truths`.
+# Compute the PSNR gain over copy in dB (section 5): the mean over the images of
+# PSNR(output, truth) minus the mean of PSNR(input, truth), each PSNR by Eq. 8 with the MSE
+# over one image's pixels and channels. NumPy only (no `course_lib.metrics`).
+
+# %%
+inputs, outputs, truths = exercise_translations()
+answer = None  # your code here
+check("08.psnr_gain", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def psnr_per_image(a, b):
+    mse = ((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean(axis=(1, 2, 3))
+    return 10 * np.log10(255 ** 2 / mse)
+
+
+assert check("08.psnr_gain", float(psnr_per_image(outputs, truths).mean() - psnr_per_image(inputs, truths).mean()))
+
+# %% [markdown]
+# **Exercise 5.** With the same arrays and the Laplacian of section 5 (given below),
+# compute the high-frequency ratio of the `outputs` against their `truths`. Then read
+# `help(exercise_translations)`: why does the ratio land on the side of 1 it does?
+
+# %%
+def laplacian(z):
+    """4-neighbour Laplacian of each channel of images (N, H, W, C), on the interior pixels, as floats."""
+    z = z.astype(np.float64)
+    return z[:, :-2, 1:-1] + z[:, 2:, 1:-1] + z[:, 1:-1, :-2] + z[:, 1:-1, 2:] - 4 * z[:, 1:-1, 1:-1]
+
+
+answer = None  # your code here
+check("08.hf_ratio", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# the outputs carry stripes (+6 grey levels on every other row) that the truths do not: above 1
+assert check("08.hf_ratio", float(np.abs(laplacian(outputs)).mean() / np.abs(laplacian(truths)).mean()))
+
+# %% [markdown]
 # ## Summary
 #
 # - **FID** (Eq. 10) is the Fréchet distance between Gaussians fitted to two feature sets;
@@ -343,9 +531,21 @@ assert check("08.psnr_offset", 10 * np.log10(255 ** 2 / 10 ** 2))
 #   moves (LGP-GAN Table IV: 1.26-1.31) and it is blind to a collapse onto a few faces.
 # - **R / G / R+G** (Cascade EF-GAN Table 1) ask whether translations carry the target
 #   expression (G) and whether they help train a classifier (R+G).
+# - G and the paired metrics use every *other* expression as target: on its own
+#   expression the unchanged input is the exact answer. G per target and the confusion
+#   matrix show which expressions a model misses and what the judge reads instead.
 # - With ground truth, **PSNR / SSIM** (Eq. 8, 9) and the **AU error** score each
 #   translation; **identity** is the dlib descriptor distance, with the faces dlib missed
 #   counted.
+# - Every table carries the **copy** (input unchanged) and the **oracle** (ground truth)
+#   rows, on the same pairs with the same judge. Most of a face does not change with its
+#   expression, so the copy already scores a high PSNR/SSIM; only a model's **gain over
+#   copy** says whether it moved the face toward the truth, and it can be negative. The
+#   copy's G is (1 − R)/7, the oracle's PSNR is infinite.
+# - **Changes outside the expression** (the share of the pixels the truth leaves alone that
+#   the model changes) and the **HF ratio** (mean |Laplacian| of the translations over the
+#   truths': above 1 for stripes and checkerboards, below 1 for blur) name the kind of error
+#   that PSNR and SSIM only count.
 # - `python -m course_lib evaluate --run runs/NAME` writes the table as Markdown and CSV;
 #   `python -m course_lib compare` puts runs side by side.
 #

@@ -115,3 +115,31 @@ def test_au_explorer_updates():
     panel.boxes[6].value = True
     panel.boxes[12].value = True
     assert "closest: happy" in panel.result.value and "1.00" in panel.result.value
+
+
+def test_lesson08_copy_g_exercise_uses_changed_targets():
+    # closed form: the copy's G on the 7 other targets is (1 - R) / 7, here R = 0.9
+    assert check("08.copy_g", 0.1 / 7) is True
+    assert check("08.copy_g", 1 / 8) is False      # the answer of the old protocol (own target included)
+    assert check("08.copy_g", 0.0) is False        # a misread face does match one of its targets
+    assert check("08.copy_g", 0.1 / 8) is False
+
+
+def test_lesson08_gain_and_hf_ratio_exercises_reject_the_classic_mistakes():
+    from course_lib.exercises.lesson08 import exercise_translations
+
+    x, y, t = exercise_translations()
+    f = lambda a: a.astype(np.float64)
+    psnr = lambda a, b: 10 * np.log10(255 ** 2 / ((f(a) - f(b)) ** 2).mean(axis=(1, 2, 3)))
+    gain = psnr(y, t).mean() - psnr(x, t).mean()
+    pooled = 10 * np.log10(((f(x) - f(t)) ** 2).mean() / ((f(y) - f(t)) ** 2).mean())
+    assert check("08.psnr_gain", gain) is True
+    assert check("08.psnr_gain", -gain) is False and check("08.psnr_gain", pooled) is False
+    def energy(z):   # mean |4-neighbour Laplacian| over the interior pixels
+        z = f(z)
+        return np.abs(z[:, :-2, 1:-1] + z[:, 2:, 1:-1] + z[:, 1:-1, :-2] + z[:, 1:-1, 2:] - 4 * z[:, 1:-1, 1:-1]).mean()
+
+    ratio = energy(y) / energy(t)
+    assert ratio > 1.02, "the exercise's outputs carry stripes: more high-frequency energy than the truths"
+    assert check("08.hf_ratio", ratio) is True
+    assert check("08.hf_ratio", 1 / ratio) is False

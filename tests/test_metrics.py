@@ -135,6 +135,63 @@ def test_paired_metrics_accept_float_tensors():
     assert metrics.psnr(x + 0.1, x)[0] == pytest.approx(20 * math.log10(255 / 12))
 
 
+def test_outside_change_share_counts_changes_where_the_truth_stays():
+    x = np.full((1, 8, 8, 3), 100, np.uint8)
+    truth = x.copy()
+    truth[0, :4, :4] = 200                          # the "expression": 16 pixels; 48 pixels stay
+    out = truth.copy()
+    out[0, 6, :3, 1] = 100 + metrics.OUTSIDE_CHANGE_THRESHOLD + 1   # 3 static pixels changed (one channel)
+    out[0, 7, :, 0] = 100 + metrics.OUTSIDE_CHANGE_THRESHOLD        # 8 static pixels at the threshold: unchanged
+    out[0, 0, 0] = 90                               # inside the expression: not counted
+    assert metrics.outside_change_share(out, x, truth) == pytest.approx(3 / 48)
+    moved, static = metrics.outside_change_mask(out, x, truth)
+    assert static.sum() == 48 and moved.sum() == 3 and moved[0, 6, :3].all()
+    assert metrics.outside_change_share(truth, x, truth) == 0.0 and metrics.outside_change_share(x, x, truth) == 0.0
+    assert metrics.outside_change_share(out, x, truth, threshold=metrics.OUTSIDE_CHANGE_THRESHOLD - 1) == \
+        pytest.approx(11 / 48)
+    with pytest.raises(ValueError, match="shapes differ"):
+        metrics.outside_change_share(out, x[:, :4], truth)
+
+
+def test_laplacian_energy_and_high_frequency_ratio():
+    i, j = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
+    flat = np.full((10, 10, 3), 128, np.uint8)
+    checker = (128 + 20 * (-1) ** (i + j))[..., None].repeat(3, -1).astype(np.uint8)
+    ramp = (50 + 10 * j)[..., None].repeat(3, -1).astype(np.uint8)  # linear: Laplacian 0
+    # a checkerboard pixel v has four neighbours -v (around 128): |4(-20) - 4(20)| = 160
+    assert metrics.laplacian_energy(np.stack([flat, checker, ramp])).tolist() == [0.0, 160.0, 0.0]
+    smooth = (128 + 20 * np.sin(i / 2.0))[..., None].repeat(3, -1).astype(np.uint8)
+    noisy = np.clip(smooth.astype(int) + 10 * (-1) ** (i + j)[..., None], 0, 255).astype(np.uint8)
+    assert metrics.high_frequency_ratio(smooth[None], smooth[None]) == 1.0
+    assert metrics.high_frequency_ratio(noisy[None], smooth[None]) > 5
+    assert metrics.high_frequency_ratio(smooth[None], noisy[None]) < 0.2
+
+
+def test_confusion_matrix_rows_are_targets():
+    m = metrics.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 0, 2, 2], 3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+def test_lpips_unavailable_without_weights(tmp_path, monkeypatch):
+    """Offline (no AlexNet weights in the torch hub cache, or no lpips package): an error, never a number."""
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    with pytest.raises(metrics.LPIPSUnavailable, match="LPIPS unavailable"):
+        metrics.lpips_model()
+
+
+def test_lpips_distance_batches_and_scales(monkeypatch):
+    seen = []
+
+    def net(a, b):
+        seen.append((a.shape[0], float(a.min()), float(a.max())))
+        return (a - b).abs().mean(dim=(1, 2, 3), keepdim=True)
+
+    a = np.zeros((5, 4, 4, 3), np.uint8)
+    b = np.full((5, 4, 4, 3), 255, np.uint8)
+    d = metrics.LPIPSDistance(net, batch_size=2)(a, b)
+    assert d.tolist() == [2.0] * 5 and [s[0] for s in seen] == [2, 2, 1] and seen[0][1:] == (-1.0, -1.0)
+
+
 def test_au_error():
     assert metrics.au_error([[0.0, 1.0], [0.5, 0.5]], [[0.5, 0.0], [0.5, 0.5]]).tolist() == [0.75, 0.0]
 

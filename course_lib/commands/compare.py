@@ -1,5 +1,6 @@
 """``python -m course_lib compare runs/A runs/B ...``: the evaluated runs in one table (Markdown on
-stdout; ``--out DIR`` also writes compare.md / compare.csv) — our LGP-GAN Table IV / Cascade EF-GAN Tables 1-2."""
+stdout; ``--out DIR`` also writes compare.md / compare.csv) — our LGP-GAN Table IV / Cascade EF-GAN Tables 1-2.
+The runs' copy and oracle reference rows come first and last, once when the runs share them."""
 from pathlib import Path
 
 
@@ -14,14 +15,16 @@ def register(sub):
 
 
 def run(args) -> int:
-    from course_lib.evaluate import load_rows, markdown_table, notes, write_table
+    from course_lib.evaluate import compare_rows, load_rows, markdown_table, notes, per_target_table, write_table
 
     try:
-        rows = load_rows(args.runs)
+        rows = compare_rows(load_rows(args.runs))
     except (FileNotFoundError, ValueError) as err:
         print(f"compare: {err}")
         return 2
-    print(markdown_table(rows) + "\n" + notes(rows), end="")
+    per_target = per_target_table(rows)
+    print(markdown_table(rows) + ("\nG accuracy per target expression:\n\n" + per_target if per_target else "")
+          + "\n" + notes(rows), end="")
     if args.out is not None:
         existing = [p for p in (args.out / f"compare.{ext}" for ext in ("md", "csv", "json")) if p.exists()]
         if existing and not args.force:
