@@ -73,6 +73,29 @@ def load(path, map_location="cpu") -> dict:
                               "the file is truncated, corrupt or not a torch checkpoint") from err
 
 
+def read_run_state(path, map_location="cpu"):
+    """:func:`load` a file; when it is a training checkpoint of this course, in the current format.
+
+    Format 1 (``course_lib.trainer/1``, written before the method registry) kept the networks
+    and optimisers as ``G``, ``D``, ``g_opt``, ``d_opt``; format 2 keeps ``nets`` and
+    ``optimizers`` as ``{network name: state}``.  The config's hyper-parameters are upgraded
+    by :meth:`course_lib.config.TrainConfig.from_dict`.  Anything else is returned as loaded.
+    """
+    state = load(path, map_location)
+    if not isinstance(state, dict) or not str(state.get("format", "")).startswith("course_lib.trainer/"):
+        return state
+    version = state["format"].rsplit("/", 1)[1]
+    if version == "1":
+        state = dict(state)
+        state["nets"] = {"G": state.pop("G"), "D": state.pop("D")}
+        state["optimizers"] = {"G": state.pop("g_opt"), "D": state.pop("d_opt")}
+        state["format"] = "course_lib.trainer/2"
+    elif version != "2":
+        raise CheckpointError(f"{path}: checkpoint format {state['format']!r} is newer than this course_lib "
+                              "(reads course_lib.trainer/1 and /2); update the course")
+    return state
+
+
 # -- random states ------------------------------------------------------------------------
 def rng_state() -> dict:
     """The random states of Python, NumPy and torch (CPU, and every CUDA device when present),

@@ -33,7 +33,8 @@ from course_lib.images import list_images, load_rgb, save_rgb, to_tensor
 from course_lib.lesson import repo_root
 
 __all__ = ["split_identities", "SyntheticFaces", "SyntheticFolder", "RaFDFolder", "ExpressionFolder",
-           "parse_rafd_name", "build_synthetic", "DEFAULT_SYNTHETIC", "synthetic_name", "MARKER", "METADATA"]
+           "parse_rafd_name", "build_synthetic", "DEFAULT_SYNTHETIC", "synthetic_name", "MARKER", "METADATA",
+           "decode", "prototype_aus", "resize_item"]
 
 #: Where the course keeps the embedded dataset (git-ignored): ``data/synthetic`` in the checkout.
 DEFAULT_SYNTHETIC = repo_root() / "data" / "synthetic"
@@ -384,3 +385,57 @@ class ExpressionFolder:
     def __getitem__(self, index: int) -> dict:
         p, label = self.items[index]
         return _item(_square(load_rgb(p, convert=self.convert), self.size), label, None, p.stem, str(p))
+
+
+# ----------------------------------------------------------------------------- one decode
+def prototype_aus(labels):
+    """Expression labels (B,) -> AU vectors (B, len(facs.AU_NUMBERS)) in [0, 1]: the condition of an
+    AU-conditioned method when a target (or an image without AU annotations) has a label only.
+    Our choice: the synthetic renderer's prototype of the class (:func:`course_lib.render.expression_aus`,
+    averaged over the two face sides as the synthetic sets' ``aus`` are)."""
+    import torch
+
+    table = torch.from_numpy(np.stack([render.expression_aus(e).mean(0) for e in facs.EXPRESSIONS])).float()
+    labels = torch.as_tensor(labels)
+    return table.to(labels.device)[labels.long()]
+
+
+def resize_item(image, landmarks, size: int):
+    """Resize a (3,H,W) image to size x size (antialiased) and scale its (68,2) landmarks alike."""
+    import torch
+    import torch.nn.functional as F
+
+    h, w = image.shape[-2:]
+    lm = _nan_landmarks() if landmarks is None else torch.as_tensor(landmarks, dtype=torch.float32).clone()
+    if (h, w) != (size, size):
+        image = F.interpolate(image[None].float(), size=(size, size), mode="bilinear", antialias=True,
+                              align_corners=False)[0].clamp(-1, 1)
+        lm = lm * torch.tensor([size / w, size / h])
+    return image, lm
+
+
+def decode(dataset, image_size: int, limit: int = 0, desc: str = "loading images", progress: bool = True) -> dict:
+    """The one decode of a course dataset into tensors, used by training, evaluation and the lessons:
+    ``{"image": uint8 (N,3,S,S), "label": long (N,), "landmarks": float (N,68,2) rescaled to S (NaN
+    where unknown), "aus": float (N, len(AU_NUMBERS)) (:func:`prototype_aus` of the label where the
+    dataset has none), "identity": long (N,) (index into the sorted identities of these items)}``."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from course_lib.images import uint8_from_unit
+
+    n = len(dataset) if not limit else min(limit, len(dataset))
+    images, labels, lms, aus, ids = [], [], [], [], []
+    for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0, disable=not progress):
+        item = dataset[i]
+        img, lm = resize_item(item["image"], item.get("landmarks"), image_size)
+        images.append(uint8_from_unit(img))
+        labels.append(int(item["label"]))
+        lms.append(lm)
+        a = item.get("aus")
+        aus.append(torch.as_tensor(a, dtype=torch.float32) if a is not None else prototype_aus(torch.tensor([item["label"]]))[0])
+        ids.append(str(item.get("identity", i)))
+    names = {name: k for k, name in enumerate(sorted(set(ids)))}
+    return {"image": torch.stack(images), "label": torch.tensor(labels, dtype=torch.long),
+            "landmarks": torch.stack(lms), "aus": torch.stack(aus),
+            "identity": torch.tensor([names[s] for s in ids], dtype=torch.long)}

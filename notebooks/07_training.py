@@ -78,10 +78,11 @@ from course_lib.lesson import fast_mode, pick, repo_root
 # %%
 for name in PRESETS:
     c = preset(name)
+    h = c.method_hyper()  # the method's hyper-parameters (course_lib.methods.lgp_gan.Hyper)
     print(f"{name:9s} nets={c.model_preset:5s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
           f"decay from {c.decay_start:>7,}  n_critic={c.n_critic} lr G/D={c.g_lr:g}/{c.d_lr:g} betas=({c.beta1}, {c.beta2})"
-          f" lambda_1 D/G={c.lambda_cls if c.lambda_cls_d is None else c.lambda_cls_d:g}/{c.lambda_cls:g}")
-print("loss weights (Eq. 2, 8, 9):", {k: v for k, v in preset("paper").to_dict().items() if k.startswith("lambda")})
+          f" lambda_1 D/G={h.lambda_cls if h.lambda_cls_d is None else h.lambda_cls_d:g}/{h.lambda_cls:g}")
+print("loss weights (Eq. 2, 8, 9):", preset("paper").hyper)
 
 # %%
 trainer.plot_lr_schedule({name: preset(name) for name in PRESETS});
@@ -194,7 +195,7 @@ print("identical:", a == b)
 with tempfile.TemporaryDirectory() as tmp:
     bad = trainer.Trainer(cfg, tmp, tensors, progress=False)
     with torch.no_grad():
-        bad.model.D["global"].conv1.weight.fill_(float("nan"))
+        bad.nets["D"]["global"].conv1.weight.fill_(float("nan"))
     try:
         bad.train()
     except trainer.TrainingDiverged as err:
@@ -241,11 +242,11 @@ if fast_mode():
 else:
     run = trainer.Trainer(preset("cpu"), RUN, resume=(RUN / "checkpoints" / "last.pt").is_file())
 summary = run.train()
-run.write_samples()
+pictures = run.write_samples()
 print({k: summary[k] for k in ("model", "step", "steps", "wall_time_s", "images_per_s", "device")})
 
 # %%
-trainer.show_image(run._last_sample, "inputs (left) translated to " + ", ".join(facs.EXPRESSIONS));
+trainer.show_image(pictures["sample_grid"], "inputs (left) translated to " + ", ".join(facs.EXPRESSIONS));
 
 # %% [markdown]
 # The attention masks of the same translations (LGP-GAN Eq. 1: white keeps the input
@@ -253,7 +254,7 @@ trainer.show_image(run._last_sample, "inputs (left) translated to " + ", ".join(
 # (the local masks centred on a grey canvas); one column per target expression.
 
 # %%
-trainer.show_image(run._last_mask, "attention masks: eye, mouth, global (rows) x 8 targets");
+trainer.show_image(pictures["masks"], "attention masks: eye, mouth, global (rows) x 8 targets");
 
 # %%
 trainer.plot_loss_curves(RUN / "log.csv");

@@ -66,3 +66,97 @@ def test_format1_checkpoint_loads_and_translates_as_before(model, tmp_path):
     # and a run of the old format resumes
     tr = trainer.Trainer(None, tmp_path / "run", mod.faces(), resume=True, progress=False)
     assert tr.step == rec["step"]
+
+
+# ----------------------------------------------------------------------------- the registry
+def test_trainer_names_no_method():
+    import re
+
+    src = (ROOT / "course_lib" / "trainer.py").read_text().lower()
+    for word in ("lgp", "stargan", "ganimation"):
+        assert not re.search(word, src), f"course_lib/trainer.py mentions {word!r}"
+
+
+def test_every_method_is_found_by_module_scan_and_implements_the_interface():
+    import ast
+    import dataclasses
+    import inspect
+
+    from course_lib import methods
+
+    files = sorted(p.stem for p in (ROOT / "course_lib" / "methods").glob("*.py") if not p.stem.startswith("_"))
+    assert len(methods.names()) == len(files) and {"lgp-gan", "stargan", "ganimation"} <= set(methods.names())
+    for name in methods.names():
+        cls = methods.get(name)
+        assert cls.name == name and cls.paper and cls.equations
+        assert cls.conditioning in ("label", "AUs", "landmarks+label")
+        assert ("landmarks" in cls.batch_keys) == cls.needs_landmarks
+        # every hyper-parameter has a default and a docstring (the paper's Eq./Table or our choice)
+        tree = ast.parse(inspect.getsource(cls.Hyper)).body[0].body
+        documented = {a.target.id for a, b in zip(tree, tree[1:])
+                      if isinstance(a, ast.AnnAssign) and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant)}
+        assert {f.name for f in dataclasses.fields(cls.Hyper)} == documented, name
+        m = cls(size="cpu")
+        assert tuple(m.nets) == cls.network_names
+        assert set(m.optimizers(__import__("course_lib.config", fromlist=["x"]).TrainConfig(model=name))) == set(cls.network_names)
+    with pytest.raises(ValueError, match="expected one of"):
+        methods.get("cyclegan")
+
+
+def test_methods_command_lists_every_method(capsys):
+    from course_lib import cli, methods
+
+    assert cli.main(["methods"]) == 0
+    out = capsys.readouterr().out
+    for name in methods.names():
+        cls = methods.get(name)
+        assert f"\n{name}\n" in f"\n{out}" and cls.paper in out
+    assert "parameters at network size 'cpu': G 209,480, D 808,272" in out  # LGP-GAN, counted independently below
+
+
+def test_lgp_gan_cpu_parameter_count_from_the_tables():
+    """G = G_eye + G_mouth + G_global (Table II with 8 base channels, 2/2/3 residual blocks), counted by hand."""
+    def gen(c, repeat, n=8):
+        rows = [(7, 3 + n, c), (4, c, 2 * c), (4, 2 * c, 4 * c)] + [(3, 4 * c, 4 * c)] * (2 * repeat) \
+            + [(4, 4 * c, 2 * c), (4, 2 * c, c)]
+        return sum(k * k * ci * co + 2 * co for k, ci, co in rows) + 7 * 7 * c * 3 + 7 * 7 * c * 1
+
+    assert 2 * gen(8, 2) + gen(8, 3) == 209_480
+
+
+def test_hyper_parameters_are_validated_naming_key_and_method():
+    from course_lib.config import ConfigError, TrainConfig, preset
+
+    with pytest.raises(ConfigError, match=r"'stargan'.*lambda_self"):
+        TrainConfig(model="stargan", hyper={"lambda_self": 1.0})
+    with pytest.raises(ConfigError, match=r"'lgp-gan'.*lambda_cls.*number"):
+        TrainConfig(hyper={"lambda_cls": "three"})
+    assert preset("cpu", model="stargan").hyper["lambda_cls_d"] == 6       # the cpu preset's choice applies
+    assert preset("paper", model="stargan").hyper["lambda_cls_d"] is None  # the paper's value
+    # saved complete in config.yaml, and read back
+    c = preset("cpu", hyper={"lambda_cls": 3})
+    assert c.hyper["lambda_cls"] == 3.0 and c.hyper["lambda_cls_d"] == 6 and c.hyper["lambda_cycle"] == 10
+
+
+def test_cli_set_overrides_a_hyper_parameter(tmp_path):
+    from course_lib.cli import build_parser
+    from course_lib.commands.train import build_config
+    from course_lib.config import ConfigError
+
+    parse = lambda *a: build_parser().parse_args(["train", "--out", str(tmp_path), *a])
+    c = build_config(parse("--model", "stargan", "--set", "lambda_cls=3", "--set", "n_critic=2"))
+    assert c.hyper["lambda_cls"] == 3.0 and c.n_critic == 2
+    with pytest.raises(ConfigError, match=r"'stargan'.*lambda_att"):
+        build_config(parse("--model", "stargan", "--set", "lambda_att=1"))
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        build_config(parse("--set", "lambda_cls"))
+
+
+def test_legacy_config_keys_still_read(tmp_path):
+    """A config.yaml of the format-1 era kept the loss weights as top-level fields."""
+    from course_lib.config import TrainConfig
+
+    old = tmp_path / "config.yaml"
+    old.write_text("model: stargan\nlambda_cls: 2.0\nlambda_cls_d: null\nlambda_self: 10.0\nattention_variant: l2\n")
+    c = TrainConfig.load(old)
+    assert c.hyper == {"lambda_cls": 2.0, "lambda_cls_d": None, "lambda_cycle": 10.0, "lambda_gp": 10.0}
