@@ -20,7 +20,14 @@ class CheckpointError(ValueError):
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + os.replace)."""
-    return _atomic(Path(path), lambda f: f.write(data))
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write(path, write) -> Path:
+    """The course's one atomic write: ``write(f)`` fills a temporary file (binary) in the same
+    folder, which is flushed, fsynced, given the usual permissions and renamed over ``path``;
+    on any error (Ctrl-C included) ``path`` is untouched and the temporary file removed."""
+    return _atomic(Path(path), write)
 
 
 def _atomic(path: Path, write) -> Path:
@@ -31,6 +38,9 @@ def _atomic(path: Path, write) -> Path:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:  # KeyboardInterrupt included: never leave a half-written temp file
         try:
@@ -57,7 +67,8 @@ def save(state: dict, path) -> Path:
 
 
 def load(path, map_location="cpu") -> dict:
-    """Load a checkpoint written by :func:`save` (tensors, numbers, strings and lists only).
+    """The course's one checkpoint loader: a file written by :func:`save` (or any ``torch.save`` of
+    tensors, numbers, strings, lists and dicts: state_dicts, released weights, classifiers).
 
     Uses ``weights_only=True``: a checkpoint never executes code when loaded.
     """

@@ -255,9 +255,9 @@ def build_synthetic(out: str | os.PathLike = DEFAULT_SYNTHETIC, identities: int 
             pool.shutdown()
     meta = dict(params, au_numbers=list(facs.AU_NUMBERS), expressions=list(facs.EXPRESSIONS),
                 identity_params={n: ds.identity(n).to_dict() for n in names}, records=records)
-    tmp = out / (METADATA + ".tmp")
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, out / METADATA)
+    from course_lib.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(out / METADATA, json.dumps(meta).encode())
     return out
 
 
@@ -414,18 +414,24 @@ def resize_item(image, landmarks, size: int):
     return image, lm
 
 
-def decode(dataset, image_size: int, limit: int = 0, desc: str = "loading images", progress: bool = True) -> dict:
+def decode(dataset, image_size: int, limit: int = 0, desc: str = "loading images", progress: bool = True,
+           names: bool = False):
     """The one decode of a course dataset into tensors, used by training, evaluation and the lessons:
     ``{"image": uint8 (N,3,S,S), "label": long (N,), "landmarks": float (N,68,2) rescaled to S (NaN
     where unknown), "aus": float (N, len(AU_NUMBERS)) (:func:`prototype_aus` of the label where the
-    dataset has none), "identity": long (N,) (index into the sorted identities of these items)}``."""
+    dataset has none), "aus_known": bool (N,), "identity": long (N,) (index into the sorted
+    identities of these items)}``; with ``names=True`` also the identity name of each item:
+    ``(tensors, [name, ...])``.  ``limit`` > 0 keeps the first ``limit`` items; images are resized
+    with antialiasing and their landmarks scaled alike."""
     import torch
     from tqdm.auto import tqdm
 
     from course_lib.images import uint8_from_unit
 
     n = len(dataset) if not limit else min(limit, len(dataset))
-    images, labels, lms, aus, ids = [], [], [], [], []
+    if n == 0:
+        raise ValueError(f"{type(dataset).__name__}: the dataset is empty")
+    images, labels, lms, aus, known, ids = [], [], [], [], [], []
     for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0, disable=not progress):
         item = dataset[i]
         img, lm = resize_item(item["image"], item.get("landmarks"), image_size)
@@ -434,8 +440,10 @@ def decode(dataset, image_size: int, limit: int = 0, desc: str = "loading images
         lms.append(lm)
         a = item.get("aus")
         aus.append(torch.as_tensor(a, dtype=torch.float32) if a is not None else prototype_aus(torch.tensor([item["label"]]))[0])
+        known.append(a is not None)
         ids.append(str(item.get("identity", i)))
-    names = {name: k for k, name in enumerate(sorted(set(ids)))}
-    return {"image": torch.stack(images), "label": torch.tensor(labels, dtype=torch.long),
-            "landmarks": torch.stack(lms), "aus": torch.stack(aus),
-            "identity": torch.tensor([names[s] for s in ids], dtype=torch.long)}
+    index = {name: k for k, name in enumerate(sorted(set(ids)))}
+    tensors = {"image": torch.stack(images), "label": torch.tensor(labels, dtype=torch.long),
+               "landmarks": torch.stack(lms), "aus": torch.stack(aus), "aus_known": torch.tensor(known),
+               "identity": torch.tensor([index[s] for s in ids], dtype=torch.long)}
+    return (tensors, ids) if names else tensors

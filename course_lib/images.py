@@ -15,7 +15,6 @@ Policy (documented conversions, never a silent skip):
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -86,19 +85,9 @@ def save_rgb(array: np.ndarray, path: str | os.PathLike) -> Path:
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
         raise ValueError(f"save_rgb({path}): expected an (H, W, 3) uint8 array, got {array.dtype} {array.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        Image.fromarray(array).save(tmp, format=_format_of(path))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    from course_lib.checkpoint import atomic_write
+
+    return atomic_write(path, lambda f: Image.fromarray(array).save(f, format=_format_of(path)))
 
 
 def _format_of(path: Path) -> str:

@@ -160,3 +160,46 @@ def test_legacy_config_keys_still_read(tmp_path):
     old.write_text("model: stargan\nlambda_cls: 2.0\nlambda_cls_d: null\nlambda_self: 10.0\nattention_variant: l2\n")
     c = TrainConfig.load(old)
     assert c.hyper == {"lambda_cls": 2.0, "lambda_cls_d": None, "lambda_cycle": 10.0, "lambda_gp": 10.0}
+
+
+# ----------------------------------------------------------------------------- one data path (item 4)
+def test_one_conversion_one_atomic_write_one_checkpoint_loader():
+    """127.5 appears only in the two image helpers; atomic renames only in checkpoint.py; no
+    checkpoint is loaded with weights_only=False (a pickle could run code)."""
+    import re
+
+    for path in sorted((ROOT / "course_lib").rglob("*.py")) + sorted((ROOT / "notebooks").glob("*.py")):
+        src = path.read_text()
+        rel = path.relative_to(ROOT).as_posix()
+        if rel != "course_lib/images.py":
+            assert "127.5" not in src, f"{rel}: use images.unit_from_uint8 / uint8_from_unit"
+        if rel != "course_lib/checkpoint.py":
+            assert not re.search(r"os\.replace|mkstemp", src), f"{rel}: use checkpoint.atomic_write"
+        assert "weights_only=False" not in src, rel
+        if rel not in ("course_lib/checkpoint.py",):
+            assert "torch.load(" not in src, f"{rel}: use checkpoint.load"
+
+
+def test_images_helpers_round_trip():
+    from course_lib.images import uint8_from_unit, unit_from_uint8
+
+    u8 = torch.arange(256, dtype=torch.uint8)
+    x = unit_from_uint8(u8)
+    assert x[0] == -1 and x[-1] == 1 and torch.equal(uint8_from_unit(x), u8)
+    assert uint8_from_unit(torch.tensor([-3.0, 3.0])).tolist() == [0, 255]
+
+
+def test_checkpoints_are_format_2_and_a_newer_format_is_refused(tmp_path):
+    from course_lib import checkpoint, trainer
+    from course_lib.config import preset
+
+    mod = _script("record_old_checkpoints")
+    cfg = preset("cpu", model="stargan", steps=1, batch_size=2, n_critic=1, sample_every=1000, log_every=1)
+    trainer.Trainer(cfg, tmp_path / "run", mod.faces(), progress=False).train()
+    state = checkpoint.load(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["format"] == "course_lib.trainer/2" and set(state["nets"]) == set(state["optimizers"]) == {"G", "D"}
+    assert "lambda_cls" not in state["config"] and state["config"]["hyper"]["lambda_cls_d"] == 6
+    state["format"] = "course_lib.trainer/3"
+    checkpoint.save(state, tmp_path / "new.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="newer"):
+        trainer.load_translator(tmp_path / "new.pt")
