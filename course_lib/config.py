@@ -98,6 +98,7 @@ class TrainConfig:
     batch_size: int = 8               #: paper IV.B: 16 (presets paper, colab-t4); cpu: 8, our choice
     steps: int = 4_000                #: iterations = discriminator updates (paper: 100k + 100k)
     decay_start: int = 2_000          #: lr constant before this iteration, then linear to 0 at `steps`
+    decay_from: float = 1.0           #: lr factor at decay_start (1; less only in a run extended during its decay)
     n_critic: int = 5                 #: D updates per G update (paper IV.B)
     g_lr: float = 2e-4                #: paper IV.B: 1e-4 (presets paper, colab-t4); cpu: 2e-4, our choice
     d_lr: float = 8e-4                #: paper IV.B: 1e-4 (presets paper, colab-t4); cpu: 8e-4, our choice
@@ -147,6 +148,7 @@ class TrainConfig:
              f"{NETS[self.model_preset].image_size}, the image size of model preset {self.model_preset!r}")
         need(self.batch_size >= 2, "batch_size", "an integer >= 2 (targets are a permutation of the batch)")
         need(self.decay_start <= self.steps, "decay_start", f"<= steps ({self.steps})")
+        need(_real(self.decay_from) and 0 < self.decay_from <= 1, "decay_from", "a number in (0, 1]")
         for name in ("g_lr", "d_lr"):
             v = getattr(self, name)
             need(_real(v) and v > 0, name, "a positive number")
@@ -171,10 +173,10 @@ class TrainConfig:
 
     def lr_factor(self, step: int) -> float:
         """Learning-rate multiplier at iteration ``step`` (0-based): 1 before ``decay_start``,
-        then linear to 0 at ``steps`` (paper IV.B: "decayed linearly to 0")."""
+        then linear from ``decay_from`` (1) to 0 at ``steps`` (paper IV.B: "decayed linearly to 0")."""
         if step < self.decay_start or self.steps == self.decay_start:
             return 1.0
-        return max(0.0, 1.0 - (step - self.decay_start) / (self.steps - self.decay_start))
+        return max(0.0, self.decay_from * (1.0 - (step - self.decay_start) / (self.steps - self.decay_start)))
 
     # -- YAML -------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -236,8 +238,28 @@ class TrainConfig:
     def extended(self, steps: int, at: int = 0) -> "TrainConfig":
         """This run with ``steps`` iterations in total (``--resume --steps``), resumed at iteration ``at``.
 
-        The decay starts no later than the end."""
-        return self.replace(steps=steps, decay_start=min(self.decay_start, steps))
+        What extending (or shortening) a run does to the schedule, our rule: the learning rate
+        never rises above that of the last update before the resume point.
+
+        * still in the constant phase (``at <= decay_start``): the decay start moves with the
+          length, keeping the run's constant/decay ratio (as :func:`preset` does for ``--steps``),
+          but not before ``at``;
+        * already decaying: the factor continues from that of the last update, ``lr_factor(at - 1)``,
+          linearly to 0 at the new end (``decay_start = at - 1``, ``decay_from = lr_factor(at - 1)``).
+          A finished run (say 4000 iterations, last factor 0.0005) extended to 8000 therefore
+          goes on at that small rate: to train longer at a useful rate, start a new run with
+          more ``--steps``.
+
+        ``steps < at`` is an error.
+        """
+        if steps == self.steps:
+            return self
+        if steps < at:
+            raise ConfigError(f"--steps {steps}: the run is already at iteration {at}; expected >= {at}")
+        if at <= self.decay_start:
+            start = max(at, int(round(self.decay_start * steps / self.steps)))
+            return self.replace(steps=steps, decay_start=min(start, steps))
+        return self.replace(steps=steps, decay_start=at - 1, decay_from=self.lr_factor(at - 1))
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with ``changes`` applied (validated).  A new ``model`` without ``hyper`` keeps

@@ -299,6 +299,28 @@ def parse_rafd_name(path: str | os.PathLike) -> dict:
     return dict(d, camera=int(d["camera"]), expression=facs.EXPRESSIONS[label], label=label)
 
 
+def read_landmarks(image_path: Path):
+    """The (68, 2) landmarks stored next to an image as ``<stem>.npz`` (``python -m course_lib
+    preprocess`` output), or None when there is none."""
+    npz = Path(image_path).with_suffix(".npz")
+    if not npz.is_file():
+        return None
+    with np.load(npz) as z:
+        if "landmarks" not in z or z["landmarks"].shape != (68, 2):
+            raise ValueError(f"{npz}: expected a 'landmarks' array of shape (68, 2)")
+        return z["landmarks"].astype(np.float32)
+
+
+def _scaled_landmarks(lm, shape, size):
+    """Landmarks of an (H, W) image -> the frame of :func:`_square` (centre crop + resize to ``size``)."""
+    if lm is None:
+        return None
+    h, w = shape[:2]
+    s = min(h, w)
+    lm = lm - np.array([(w - s) // 2, (h - s) // 2], np.float32)
+    return lm * (size / s) if size is not None else lm
+
+
 def _square(img: np.ndarray, size: int | None) -> np.ndarray:
     """Centre-crop to a square and resize to ``size`` (area/Lanczos), our choice of preprocessing."""
     if size is None:
@@ -318,7 +340,8 @@ class RaFDFolder:
     does), all three gazes, and splits 90/10 by subject (``split_by="subject"``, our choice)
     or by image (``split_by="image"``: the paper's random 90 % of images).  Images are
     centre-cropped to a square and resized to ``size`` (``None`` keeps them as they are);
-    landmarks are NaN (the landmark lesson adds them).
+    landmarks come from a ``<stem>.npz`` next to an image (``python -m course_lib preprocess``
+    writes one per aligned crop), else NaN.
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "train", size: int | None = 128,
@@ -348,7 +371,34 @@ class RaFDFolder:
 
     def __getitem__(self, index: int) -> dict:
         p, d = self.items[index]
-        return _item(_square(load_rgb(p, convert=self.convert), self.size), d["label"], None, d["subject"], str(p))
+        img = load_rgb(p, convert=self.convert)
+        lm = _scaled_landmarks(read_landmarks(p), img.shape, self.size)
+        return _item(_square(img, self.size), d["label"], lm, d["subject"], str(p))
+
+
+def folder_identity(path: str | os.PathLike) -> str:
+    """The identity of an image of an :class:`ExpressionFolder` (our rule): its file stem up to the
+    first ``_`` - ``anna.png``, ``anna_2.png`` and ``happy/anna_smile.jpg`` are all ``anna``."""
+    return Path(path).stem.split("_")[0]
+
+
+SPLIT_CSV = "split.csv"
+
+
+def read_split_csv(path: Path) -> dict[str, str]:
+    """``split.csv`` (columns ``identity,split``, split ``train`` or ``test``) -> {identity: split}."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"identity", "split"} <= set(rows[0]):
+        raise ValueError(f"{path}: expected a CSV with columns identity,split (split: train or test)")
+    out = {}
+    for i, r in enumerate(rows, start=2):
+        if r["split"] not in ("train", "test"):
+            raise ValueError(f"{path}, line {i}: split {r['split']!r}: expected train or test")
+        out[r["identity"]] = r["split"]
+    return out
 
 
 class ExpressionFolder:
@@ -356,10 +406,17 @@ class ExpressionFolder:
     (names or aliases :func:`facs.expression_index` accepts, e.g. ``happy`` or ``happiness``).
 
     An unknown sub-folder name, a sub-folder without images, or a root without
-    sub-folders raises an error naming the folder.  ``identity`` is the file stem.
+    sub-folders raises an error naming the folder.
+
+    ``identity``: :func:`folder_identity` (the file stem up to the first ``_``).  ``split``
+    ("train", "test" or "all") is by identity: ``root/split.csv`` (columns ``identity,split``)
+    when present (every identity must be listed), else :func:`split_identities` (a seeded 90/10).
+    Landmarks: a ``<stem>.npz`` next to an image with a ``landmarks`` (68, 2) array in that
+    image's pixels (what ``python -m course_lib preprocess`` writes) is read; else NaN.
     """
 
-    def __init__(self, root: str | os.PathLike, size: int | None = 128, convert: bool = False):
+    def __init__(self, root: str | os.PathLike, size: int | None = 128, convert: bool = False,
+                 split: str = "all", seed: int = 0):
         self.root, self.size, self.convert = Path(root), size, convert
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root}: no such folder")
@@ -373,7 +430,22 @@ class ExpressionFolder:
                 label = facs.expression_index(sub.name)
             except ValueError as err:
                 raise ValueError(f"{sub}: folder name is not an expression: {err}") from None
-            self.items += [(p, label) for p in list_images(sub)]
+            # a sub-folder written by `python -m course_lib preprocess --out root/<expression>` holds aligned/
+            images = sub / "aligned" if (sub / "aligned").is_dir() else sub
+            self.items += [(p, label) for p in list_images(images)]
+        ids = [folder_identity(p) for p, _ in self.items]
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        if (self.root / SPLIT_CSV).is_file():
+            table = read_split_csv(self.root / SPLIT_CSV)
+            missing = sorted(set(ids) - set(table))
+            if missing:
+                raise ValueError(f"{self.root / SPLIT_CSV}: identities {missing[:5]} are not listed "
+                                 "(each identity needs a row identity,split)")
+            keep = {i for i in ids if split == "all" or table[i] == split}
+        else:
+            keep = set(split_identities(ids, split, seed))
+        self.items = [(p, label) for (p, label), i in zip(self.items, ids) if i in keep]
 
     def __len__(self):
         return len(self.items)
@@ -384,7 +456,9 @@ class ExpressionFolder:
 
     def __getitem__(self, index: int) -> dict:
         p, label = self.items[index]
-        return _item(_square(load_rgb(p, convert=self.convert), self.size), label, None, p.stem, str(p))
+        img = load_rgb(p, convert=self.convert)
+        lm = _scaled_landmarks(read_landmarks(p), img.shape, self.size)
+        return _item(_square(img, self.size), label, lm, folder_identity(p), str(p))
 
 
 # ----------------------------------------------------------------------------- one decode

@@ -56,9 +56,9 @@ def build_method(config: TrainConfig):
 class BatchStream:
     """Shuffled batches over an in-memory dataset, resumable exactly.
 
-    Epoch ``e`` visits the items in ``randperm(N)`` drawn from a generator seeded with
-    ``seed + e``; incomplete last batches are dropped.  The position (epoch, index) is part
-    of the checkpoint.
+    Epoch ``e`` visits the items in ``randperm(N)`` drawn from a generator seeded from the pair
+    ``(seed, e)`` (:func:`epoch_seed`: independent orders for every seed and epoch); incomplete
+    last batches are dropped.  The position (epoch, index) is part of the checkpoint.
     """
 
     def __init__(self, tensors: dict, batch_size: int, seed: int):
@@ -71,7 +71,7 @@ class BatchStream:
 
     def _order(self):
         if self._perm is None:
-            g = torch.Generator().manual_seed(self.seed + self.epoch)
+            g = torch.Generator().manual_seed(epoch_seed(self.seed, self.epoch))
             self._perm = torch.randperm(self.n, generator=g)
         return self._perm
 
@@ -91,6 +91,15 @@ class BatchStream:
         self.epoch, self.pos, self._perm = int(s["epoch"]), int(s["pos"]), None
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A 64-bit seed for the data order of ``epoch`` of a run seeded ``seed``, from NumPy's
+    ``SeedSequence((seed, epoch))``: unlike ``seed + epoch``, seed s + 1 does not replay seed s
+    one epoch later."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0])
+
+
 def dataset_tensors(dataset, image_size: int, limit: int = 0, desc: str = "loading images",
                     progress: bool = True) -> dict:
     """:func:`course_lib.datasets.decode` (the one decode of a dataset into tensors)."""
@@ -100,9 +109,12 @@ def dataset_tensors(dataset, image_size: int, limit: int = 0, desc: str = "loadi
 
 
 def open_dataset(config: TrainConfig, split: str = "train"):
-    """The dataset named by ``config.data``: ``synthetic`` -> ``data/synthetic`` (built with
+    """The ``split`` ("train", "test", "all") of the dataset named by ``config.data``, split by
+    identity whatever its kind: ``synthetic`` -> ``data/synthetic`` (built with
     ``config.synthetic_identities`` identities at 128x128 if missing), else a folder: a synthetic
-    build (has ``metadata.json``), a RaFD folder (``Rafd090_...`` files) or folder-per-expression."""
+    build (has ``metadata.json``), the output of ``python -m course_lib preprocess`` (its
+    ``aligned/`` crops with their landmarks), a RaFD folder (``Rafd090_...`` files; by subject)
+    or folder-per-expression (by :func:`course_lib.datasets.folder_identity` or ``split.csv``)."""
     from course_lib import datasets
     from course_lib.lesson import repo_root
 
@@ -117,9 +129,11 @@ def open_dataset(config: TrainConfig, split: str = "train"):
         raise ConfigError(f"config field 'data' = {config.data!r}: expected 'synthetic' or an existing folder")
     if (root / datasets.METADATA).is_file():
         return datasets.SyntheticFolder(root, split=split)
+    if (root / "aligned").is_dir() and (root / "landmarks.npz").is_file():  # preprocess --out root
+        root = root / "aligned"
     if any(p.name.startswith("Rafd") for p in root.iterdir()):
         return datasets.RaFDFolder(root, split=split, size=config.image_size)
-    return datasets.ExpressionFolder(root, size=config.image_size)
+    return datasets.ExpressionFolder(root, size=config.image_size, split=split)
 
 
 # ----------------------------------------------------------------------------- the trainer
