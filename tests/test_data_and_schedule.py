@@ -102,3 +102,48 @@ def test_data_order_depends_on_seed_and_epoch_independently():
     s0, s1 = order(0, 3), order(1, 3)
     assert s1[0] != s0[1] and s1[1] != s0[2]   # before: seed 1 replayed seed 0 one epoch later
     assert len({tuple(o) for o in s0 + s1}) == 6 and order(0, 3) == s0
+
+
+# ----------------------------------------------------------------------------- item 8
+def _rendered_photos(folder, identities=3, size=160, rafd_names=True):
+    """Rendered faces saved as plain PNGs, no metadata: dlib has to find them."""
+    from course_lib import facs, render
+
+    rng = np.random.default_rng(0)
+    ids = [render.sample_identity(rng) for _ in range(identities)]
+    A = np.stack([render.expression_aus(e) for _ in ids for e in facs.EXPRESSIONS])
+    imgs, _, _ = render.render_batch([i for i in ids for _ in facs.EXPRESSIONS], A, size)
+    paths = []
+    for k, img in enumerate(imgs):
+        who, e = k // len(facs.EXPRESSIONS), facs.EXPRESSIONS[k % len(facs.EXPRESSIONS)]
+        name = (f"Rafd090_{who + 1:02d}_Caucasian_female_{e}_frontal.png" if rafd_names
+                else f"{e}/person{who}_{e}.png")
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(folder / name)
+        paths.append(folder / name)
+    return paths
+
+
+@pytest.mark.slow
+def test_preprocessed_real_layouts_train_lgp_gan_with_their_landmarks(tmp_path):
+    """preprocess (dlib alignment + 68 landmarks) -> train --data DIR reads the landmarks (RaFD layout
+    and a folder per expression), and LGP-GAN trains on them."""
+    from course_lib import cli, facs
+    from course_lib.config import preset
+
+    _rendered_photos(tmp_path / "rafd")
+    assert cli.main(["preprocess", "--in", str(tmp_path / "rafd"), "--out", str(tmp_path / "rafd_aligned")]) == 0
+    _rendered_photos(tmp_path / "mine", identities=2, rafd_names=False)
+    for e in facs.EXPRESSIONS:
+        assert cli.main(["preprocess", "--in", str(tmp_path / "mine" / e), "--out", str(tmp_path / "mine_aligned" / e)]) == 0
+    for data in ("rafd_aligned", "mine_aligned"):
+        cfg = preset("cpu", data=str(tmp_path / data))
+        ds = trainer.open_dataset(cfg, "all")
+        assert len(ds) == (24 if data == "rafd_aligned" else 16)
+        item = ds[0]
+        stored = np.load(str(item["path"]).replace(".png", ".npz"))["landmarks"]  # 128x128 frame
+        assert torch.isfinite(item["landmarks"]).all()
+        assert np.allclose(item["landmarks"].numpy(), stored * 64 / 128, atol=1e-4)   # the 64x64 frame
+        (tmp_path / "tiny.yaml").write_text("batch_size: 2\nn_critic: 1\nn_samples: 1\nthreads: 1\n")
+        assert cli.main(["train", "--model", "lgp-gan", "--data", str(tmp_path / data), "--out",
+                         str(tmp_path / f"run_{data}"), "--steps", "1", "--config", str(tmp_path / "tiny.yaml")]) == 0
