@@ -212,6 +212,14 @@ print("G_global: table", table_ii_count(), " library", count(AttentionGenerator(
 #
 # `LGPGenerator.forward` returns every intermediate, because the losses of Lesson 6 need
 # them: the local outputs go to $D_{eye}$ and $D_{mouth}$, all three masks to the attention loss.
+#
+# **Where the two regions overlap.** Both boxes keep the paper's sizes, so on a face with a
+# short distance between eyes and mouth they overlap: on the course's synthetic faces by
+# 3-9 rows at 64×64 (6-18 at 128×128). The paper does not say what happens there. The
+# course pastes the eye region first and the mouth region over it, so in the overlap the
+# aggregated image carries $G_{mouth}$'s output, while $D_{eye}$ still judges all of
+# $G_{eye}$'s Stage I output; `--set region_overlap=separate` shifts the boxes apart
+# instead (the reasons and the trade-off: `course_lib/methods/lgp_gan.py`).
 
 # %%
 boxes = regions.region_boxes(landmarks, "lgp", SIZE)

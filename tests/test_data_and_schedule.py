@@ -147,3 +147,60 @@ def test_preprocessed_real_layouts_train_lgp_gan_with_their_landmarks(tmp_path):
         (tmp_path / "tiny.yaml").write_text("batch_size: 2\nn_critic: 1\nn_samples: 1\nthreads: 1\n")
         assert cli.main(["train", "--model", "lgp-gan", "--data", str(tmp_path / data), "--out",
                          str(tmp_path / f"run_{data}"), "--steps", "1", "--config", str(tmp_path / "tiny.yaml")]) == 0
+
+
+# ----------------------------------------------------------------------------- item 11
+def _synthetic_landmarks(size, identities=20):
+    from course_lib import facs, render
+
+    rng = np.random.default_rng(0)
+    ids = [render.sample_identity(rng) for _ in range(identities)]
+    A = np.stack([render.expression_aus(e) for _ in ids for e in facs.EXPRESSIONS])
+    imgs, lms, _ = render.render_batch([i for i in ids for _ in facs.EXPRESSIONS], A, size, supersample=1)
+    return imgs, torch.from_numpy(lms)
+
+
+@pytest.mark.parametrize("size, rows", [(64, (3, 9)), (128, (6, 18))])
+def test_lgp_boxes_overlap_as_documented_and_separate_removes_it(size, rows):
+    from course_lib import regions
+
+    _, lm = _synthetic_landmarks(size)
+    b = regions.region_boxes(lm, "lgp", size)
+    overlap = b["eye"][:, 0] + b["eye"][:, 2] - b["mouth"][:, 0]
+    assert (overlap.min().item(), overlap.max().item()) == rows      # the figures in methods/lgp_gan.py
+    eye, mouth = regions.separate_boxes(b["eye"], b["mouth"], size)
+    assert (eye[:, 0] + eye[:, 2] <= mouth[:, 0]).all()               # no row belongs to both
+    assert torch.equal(eye[:, 1:], b["eye"][:, 1:]) and torch.equal(mouth[:, 1:], b["mouth"][:, 1:])
+    assert (eye[:, 0] >= 0).all() and (mouth[:, 0] + mouth[:, 2] <= size).all()
+    for box, pts in ((eye, lm[:, 36:48, 1]), (mouth, lm[:, 48:68, 1])):  # the landmarks stay inside
+        assert (pts >= box[:, :1]).all() and (pts <= (box[:, 0] + box[:, 2])[:, None]).all()
+
+
+def test_lgp_paste_order_mouth_over_eye_and_the_separate_option():
+    from course_lib import facs, methods
+    from course_lib.images import unit_from_uint8
+
+    imgs, lm = _synthetic_landmarks(64, identities=1)
+    x = unit_from_uint8(torch.from_numpy(imgs).permute(0, 3, 1, 2))
+    torch.manual_seed(0)
+    m = methods.get("lgp-gan")(size="cpu")
+    with torch.no_grad():
+        r = m.translate(x, torch.arange(len(facs.EXPRESSIONS)), {"landmarks": lm})["raw"]
+    boxes, checked = m.boxes(lm), 0
+    for i in range(len(x)):
+        et, _, eh, _ = boxes["eye"][i].tolist()
+        mt, ml, mh, mw = boxes["mouth"][i].tolist()
+        feather = m.nets["G"].feather
+        if et + eh > mt + feather:  # overlap rows past the mouth paste's feathered border: G_mouth's output
+            got = r["aggregated"][i, :, mt + feather:et + eh, ml + feather:ml + mw - feather]
+            want = r["mouth_out"][i, :, feather:et + eh - mt, feather:mw - feather]
+            assert torch.allclose(got, want, atol=1e-6)
+            checked += 1
+    assert checked
+    sep = methods.get("lgp-gan")(methods.make_hyper("lgp-gan", {"region_overlap": "separate"}), size="cpu", build=False)
+    b = sep.boxes(lm)
+    assert (b["eye"][:, 0] + b["eye"][:, 2] <= b["mouth"][:, 0]).all()
+    from course_lib.config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError, match="region_overlap"):
+        TrainConfig(hyper={"region_overlap": "blend"})

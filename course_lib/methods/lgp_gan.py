@@ -7,6 +7,23 @@ over ``D_i`` is over the three.  The region boxes come from the input's landmark
 reused for the reconstruction passes (our choice: a generated face has no detected
 landmarks; the aligned face keeps its regions).  An iteration updates the critics
 (Eq. 8); every ``n_critic``-th also G (Eq. 9), after them.
+
+**Overlapping regions** (issue 14, item 11).  Eq. 1's boxes are 48x96 (eyes) and 48x64
+(mouth) at 128x128, centred on their landmarks; on the course's synthetic faces they overlap
+by 3-9 rows at 64x64 (6-18 at 128x128; measured on 160 faces, ``tests/test_data_and_schedule.py``),
+and the paper does not say what happens there.  Our choice, ``region_overlap="paste"`` (the default):
+Stage II pastes the eye region first and the mouth region over it
+(:class:`course_lib.lgp_gan.LGPGenerator`), so in the overlap the aggregated image - and
+hence G_global's input - carries G_mouth's output (across the mouth box's feathered top
+border, a ramp from G_eye's output to G_mouth's), while D_eye, as the paper defines it,
+judges G_eye's whole Stage I output, overlap rows included.  The mouth wins because the
+rows between eyes and mouth (nose tip, upper lip) move with the mouth's AUs (10, 12, 25,
+26), not with the eyes'; the cost is that G_eye is trained on rows the final image does not
+show.  This default keeps every result measured so far (:mod:`course_lib.config`).  The
+alternative, ``region_overlap="separate"`` (``--set region_overlap=separate``), shifts the
+boxes apart until they only touch, so no row has two generators and two local critics;
+it changes the regions each local network sees, and its effect on the measured quality
+has not been measured yet.
 """
 from __future__ import annotations
 
@@ -16,6 +33,7 @@ from course_lib.methods import Method, non_negative, register
 from course_lib.methods._wgan import loss_weights
 
 CRITICS = ("global", "eye", "mouth")
+REGION_OVERLAP = ("paste", "separate")
 
 
 @dataclass
@@ -39,9 +57,19 @@ class Hyper:
     """"l2" (Eq. 7) or "ganimation" (mean + total variation, :func:`course_lib.losses.attention_loss`)."""
     tv_weight: float = 1e-4
     """TV weight of the "ganimation" attention variant (:data:`course_lib.losses.GANIMATION_TV_WEIGHT`)."""
+    region_overlap: str = "paste"
+    """Where the eye and mouth boxes overlap (the paper does not say; on the synthetic faces
+    3-9 rows at 64x64, 6-18 at 128x128): "paste" - Stage II pastes the eye region, then the
+    mouth region over it, so the final image shows G_mouth there while D_eye judges G_eye's
+    Stage I output (the course's choice, module docstring); "separate" - the two boxes are
+    shifted apart, keeping their sizes, until they only touch (:func:`course_lib.regions.separate_boxes`)."""
 
     def validate(self):
         from course_lib.losses import ATTENTION_VARIANTS
+
+        if self.region_overlap not in REGION_OVERLAP:
+            raise ValueError(f"hyper-parameter 'region_overlap' = {self.region_overlap!r}: expected one of "
+                             f"{', '.join(REGION_OVERLAP)}")
 
         non_negative(self, "lambda_cls", "lambda_cls_d", "lambda_cycle", "lambda_self", "lambda_att",
                      "lambda_gp", "tv_weight")
@@ -92,7 +120,10 @@ class LGPGAN(Method):
                              "images have none (NaN); detect them first (Lesson 3, "
                              "`python -m course_lib preprocess`) or train a method without landmarks "
                              "(python -m course_lib methods)")
-        return regions.region_boxes(landmarks, "lgp", self.size.image_size)
+        boxes = regions.region_boxes(landmarks, "lgp", self.size.image_size)
+        if self.hyper.region_overlap == "separate":
+            boxes["eye"], boxes["mouth"] = regions.separate_boxes(boxes["eye"], boxes["mouth"], self.size.image_size)
+        return boxes
 
     def _fakes(self, o) -> dict:
         return {"global": o["out"], "eye": o["eye_out"], "mouth": o["mouth_out"]}
