@@ -253,11 +253,11 @@ for ck in sorted((repo_root() / "runs").glob("*/checkpoints/last.pt")):
     except Exception as err:  # an unfinished or foreign run: skip it
         print(f"skipping {ck}: {err}")
         continue
-    if tr.model_name == "lgp-gan":
-        run_faces = SyntheticFaces(identities=4, size=tr.image_size, split="all")
-        batch = [run_faces[run_faces.find(run_faces.identities[k], e)] for k, e in ((0, "neutral"), (1, "sad"))]
-        trained = tr.run(torch.stack([b["image"] for b in batch]), targets,
-                         torch.stack([b["landmarks"] for b in batch]))["raw"]
+    run_faces = SyntheticFaces(identities=4, size=tr.image_size, split="all")
+    batch = [run_faces[run_faces.find(run_faces.identities[k], e)] for k, e in ((0, "neutral"), (1, "sad"))]
+    out = tr.run(torch.stack([b["image"] for b in batch]), targets, torch.stack([b["landmarks"] for b in batch]))
+    if "aggregated" in out["visuals"]:  # a two-stage cascade (LGP-GAN's Stage II input), not a one-generator baseline
+        trained = out["raw"]
         plot_cascade(trained, title=f"Trained LGP-GAN ({ck.parent.parent.name}), targets happy and surprised")
         break
 if trained is None:

@@ -203,3 +203,36 @@ def test_checkpoints_are_format_2_and_a_newer_format_is_refused(tmp_path):
     checkpoint.save(state, tmp_path / "new.pt")
     with pytest.raises(checkpoint.CheckpointError, match="newer"):
         trainer.load_translator(tmp_path / "new.pt")
+
+
+# ----------------------------------------------------------------------------- lessons (item 6)
+def _code_cells(path):
+    cells, cur, code = [], [], False
+    for line in path.read_text().splitlines():
+        if line.startswith("# %%"):
+            if code:
+                cells.append("\n".join(cur))
+            cur, code = [], "[markdown]" not in line
+        else:
+            cur.append(line)
+    if code:
+        cells.append("\n".join(cur))
+    return cells
+
+
+def test_lessons_read_no_private_attribute_and_name_no_method_in_code():
+    import re
+
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        for cell in _code_cells(path):
+            code = "\n".join(l.split("#", 1)[0] for l in cell.splitlines())  # comments aside
+            private = re.findall(r"\b\w+\._[a-zA-Z]\w*", code)
+            assert not private, f"{path.name}: private attribute(s) {private}"
+            assert not re.search(r"model_name\s*==|\.name\s*==", code), f"{path.name}: branches on a method name"
+
+
+def test_lesson_7_calls_the_methods_loss_function():
+    cells = "\n".join(_code_cells(ROOT / "notebooks" / "07_training.py"))
+    assert 'methods.get("lgp-gan")' in cells and '.loss("D", ' in cells and '.loss("G", ' in cells
+    assert "inspect.getsource" in cells                                   # shown, then called
+    assert "discriminator_loss(" not in cells and "generator_loss(" not in cells  # not rebuilt by hand
