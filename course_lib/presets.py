@@ -11,8 +11,8 @@ blocks, 5/3 discriminator layers (64/2^5 = 2; 24/2^3 = 3, 48/2^3 = 6, 32/2^3 = 4
 size divides by 2^L).  A generator step's cost grows with the generator's base channels
 (linearly for the 7x7 convs at full resolution, quadratically for the rest), so the
 generators are the thin part; the discriminators cost little next to them and keep 16
-channels.  ``python -m course_lib bench models`` prints the GFLOP and the seconds of one G
-and one D step of each preset.
+channels.  ``python -m course_lib bench models`` prints the parameters, the GFLOP and the seconds of
+one update of each network of each method at each size.
 """
 from __future__ import annotations
 

@@ -236,3 +236,13 @@ def test_lesson_7_calls_the_methods_loss_function():
     assert 'methods.get("lgp-gan")' in cells and '.loss("D", ' in cells and '.loss("G", ' in cells
     assert "inspect.getsource" in cells                                   # shown, then called
     assert "discriminator_loss(" not in cells and "generator_loss(" not in cells  # not rebuilt by hand
+
+
+def test_bench_models_measures_every_network_of_a_method():
+    from course_lib.benchmarks import models
+
+    r = models.measure("stargan", "cpu", batch=2, repeats=1, device="cpu")
+    from course_lib import methods
+
+    assert {k: v["params"] for k, v in r.items()} == methods.get("stargan").parameter_counts("cpu")
+    assert all(v["update_s"] > 0 for v in r.values())
