@@ -33,7 +33,6 @@ import torch.nn.functional as F
 
 from course_lib import checkpoint, facs, methods
 from course_lib.config import ConfigError, TrainConfig
-from course_lib.datasets import prototype_aus as au_targets  # noqa: F401  (kept for older callers)
 from course_lib.images import unit_from_uint8
 
 N_CLASSES = len(facs.EXPRESSIONS)
@@ -98,14 +97,6 @@ def epoch_seed(seed: int, epoch: int) -> int:
     import numpy as np
 
     return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0])
-
-
-def dataset_tensors(dataset, image_size: int, limit: int = 0, desc: str = "loading images",
-                    progress: bool = True) -> dict:
-    """:func:`course_lib.datasets.decode` (the one decode of a dataset into tensors)."""
-    from course_lib import datasets
-
-    return datasets.decode(dataset, image_size, limit, desc, progress)
 
 
 def open_dataset(config: TrainConfig, split: str = "train"):
