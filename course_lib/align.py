@@ -16,7 +16,9 @@ our choice, stated here and checked by the tests:
   the crop: every LGP and EF-GAN box fits in 128x128 without being shifted, face centred.
 
 The transform is a :class:`skimage.transform.SimilarityTransform` (rotation, uniform scale,
-translation) estimated from the two eye centres (exactly determined); the image is warped
+translation) estimated from the two eye centres (exactly determined) with
+:func:`estimate_similarity`, which works with scikit-image 0.26's ``from_estimate`` and with
+the ``estimate`` method of earlier versions (Colab has shipped 0.25); the image is warped
 with :func:`skimage.transform.warp` (bilinear, edge pixels repeated outside the photo),
 after a Gaussian anti-aliasing blur when it shrinks (sigma = (1/scale - 1)/2, the rule of
 ``skimage.transform.rescale(anti_aliasing=True)``).
@@ -69,9 +71,31 @@ def similarity_from_eyes(landmarks, size: int = DEFAULT_SIZE, eye_distance: floa
     src = np.stack(eye_centres(landmarks))
     if np.linalg.norm(src[1] - src[0]) < 1e-6:
         raise ValueError("landmarks: both eye centres coincide; cannot align")
-    tform = SimilarityTransform.from_estimate(src, canonical_eyes(size, eye_distance, eye_y))
-    if not tform:
-        raise ValueError(f"landmarks: could not estimate the similarity transform from the eyes ({tform})")
+    return estimate_similarity(src, canonical_eyes(size, eye_distance, eye_y), SimilarityTransform,
+                               what="the similarity transform from the eyes")
+
+
+def estimate_similarity(src, dst, transform_class=None, what: str = "the similarity transform"):
+    """The least-squares ``transform_class`` (default ``SimilarityTransform``) mapping ``src`` onto ``dst``.
+
+    Works with both scikit-image APIs: ``from_estimate`` (0.26+, which returns a falsy
+    ``FailedEstimation`` on failure and deprecates ``estimate``) and, before 0.26 (Colab has
+    shipped 0.25), ``tform = SimilarityTransform(); tform.estimate(src, dst)`` (which returns
+    ``False`` on failure).  A failure is a ``ValueError``; so is a non-finite result.
+    """
+    if transform_class is None:
+        from skimage.transform import SimilarityTransform as transform_class
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    if hasattr(transform_class, "from_estimate"):
+        tform = transform_class.from_estimate(src, dst)
+        ok, reason = bool(tform), str(tform)
+    else:
+        tform = transform_class()
+        ok, reason = bool(tform.estimate(src, dst)), "estimate() returned False"
+    if ok and not np.all(np.isfinite(tform.params)):
+        ok, reason = False, "non-finite matrix"
+    if not ok:
+        raise ValueError(f"landmarks: could not estimate {what} ({reason})")
     return tform
 
 

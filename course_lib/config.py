@@ -224,16 +224,10 @@ class TrainConfig:
     @classmethod
     def load(cls, path) -> "TrainConfig":
         """Read a YAML file written by :meth:`save` (or by hand: missing fields keep defaults)."""
-        import yaml
-
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: no such config file")
-        try:
-            d = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from err
-        return cls.from_dict(d, source=str(path))
+        return cls.from_dict(load_yaml_mapping(path), source=str(path))
 
     def extended(self, steps: int, at: int = 0) -> "TrainConfig":
         """This run with ``steps`` iterations in total (``--resume --steps``), resumed at iteration ``at``.
@@ -271,6 +265,53 @@ class TrainConfig:
                 have = {f.name for f in dataclasses.fields(methods.get(changes["model"]).Hyper)}
                 changes["hyper"] = {k: v for k, v in self.hyper.items() if k in have}
         return dataclasses.replace(self, **changes)
+
+
+def load_yaml_mapping(path, source: str | None = None) -> dict:
+    """The mapping in the YAML file ``path`` (an empty file is ``{}``).
+
+    Malformed YAML, text that is not UTF-8 and a document that is not a mapping (a list, a
+    scalar) are one-line :class:`ConfigError` messages naming ``source`` (default: the
+    path), the line and column, and what was expected, never a parser traceback.
+    """
+    import yaml
+
+    path = Path(path)
+    source = source or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{source}, line {line}: not UTF-8 text ({err.reason}); "
+                          "expected a YAML mapping of config fields") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(_yaml_error_line(source, err)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+            type(data), type(data).__name__)
+        raise ConfigError(f"{source}, line 1: expected a mapping of config fields (one 'name: value' per line), "
+                          f"got {kind}")
+    return data
+
+
+def _yaml_error_line(source: str, err) -> str:
+    """One line for a PyYAML error: where (1-based line and column) and what the parser expected."""
+    def flat(text) -> str:
+        return " ".join(str(text).split())
+
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = flat(getattr(err, "problem", None) or err)
+    context = getattr(err, "context", None)
+    if context:
+        cmark = getattr(err, "context_mark", None)
+        at = f" at line {cmark.line + 1}" if cmark is not None and cmark is not mark else ""
+        problem += f" ({flat(context)}{at})"
+    return f"{source}{where}: not valid YAML: {problem}"
 
 
 def _real(v) -> bool:

@@ -4,7 +4,9 @@ Policy (documented conversions, never a silent skip):
 
 * 8-bit RGB: returned as is.
 * grayscale (L, LA, 1, I;16, I, F): an error by default; with ``convert=True`` the gray
-  channel is replicated to RGB (16-bit/32-bit values are rescaled to 0..255).
+  channel is replicated to RGB (16-bit/32-bit values are rescaled to 0..255).  The
+  ``preprocess`` command converts by default (CK+ and Oulu-CASIA are grayscale / NIR) and
+  reports it; ``--no-convert`` refuses.
 * RGBA / LA / P with transparency: an error by default; with ``convert=True`` the alpha is
   composited onto white.
 * CMYK / YCbCr / palette: an error by default; ``convert=True`` converts with Pillow.
@@ -26,13 +28,28 @@ class ImageError(ValueError):
     """An image file that cannot be used, with the file's path in the message."""
 
 
+class ImageModeError(ImageError):
+    """An image that was read but is not 8-bit RGB, refused because ``convert=False``
+    (``mode`` is Pillow's mode of the file, e.g. ``'L'``, ``'I;16'``, ``'RGBA'``)."""
+
+    def __init__(self, message: str, mode: str):
+        super().__init__(message)
+        self.mode = mode
+
+
 def load_rgb(path: str | os.PathLike, convert: bool = False) -> np.ndarray:
     """Read ``path`` as an 8-bit RGB array of shape (H, W, 3).
 
-    ``convert=False`` (default) raises :class:`ImageError` for anything that is not 8-bit
-    RGB, naming the file and the mode found; ``convert=True`` applies the conversions in
-    the module docstring.
+    ``convert=False`` (default) raises :class:`ImageModeError` (an :class:`ImageError`) for
+    anything that is not 8-bit RGB, naming the file and the mode found; ``convert=True``
+    applies the conversions in the module docstring.
     """
+    return read_rgb(path, convert)[0]
+
+
+def read_rgb(path: str | os.PathLike, convert: bool = False) -> tuple[np.ndarray, str]:
+    """:func:`load_rgb` that also returns the file's Pillow mode (``'RGB'`` when nothing was
+    converted), so callers can report a conversion (see :func:`conversion_note`)."""
     from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
@@ -44,23 +61,23 @@ def load_rgb(path: str | os.PathLike, convert: bool = False) -> np.ndarray:
         with Image.open(path) as img:
             img.load()
             mode = img.mode
-            array16 = np.asarray(img) if mode in ("I;16", "I;16B", "I", "F") else None
+            array16 = np.asarray(img) if mode in ("I;16", "I;16B", "I;16L", "I", "F") else None
             if mode == "RGB":
-                return np.asarray(img, dtype=np.uint8).copy()
-            if mode not in ("RGB",) and not convert:
-                raise ImageError(
+                return np.asarray(img, dtype=np.uint8).copy(), mode
+            if not convert:
+                raise ImageModeError(
                     f"{path}: image mode {mode!r} ({_describe(mode)}); expected 8-bit RGB. "
-                    "Convert it, or pass convert=True (--convert) to use the documented conversion.")
+                    "Convert it, or pass convert=True to use the documented conversion.", mode)
             if array16 is not None:
                 a = array16.astype(np.float64)
                 scale = 65535.0 if mode.startswith("I;16") else max(float(a.max()), 1.0)
                 gray = np.clip(a / scale * 255.0, 0, 255).astype(np.uint8)
-                return np.repeat(gray[..., None], 3, axis=2)
+                return np.repeat(gray[..., None], 3, axis=2), mode
             if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
                 rgba = img.convert("RGBA")
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8).copy()
-            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
+                return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"), dtype=np.uint8).copy(), mode
+            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy(), mode
     except ImageError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
@@ -68,10 +85,24 @@ def load_rgb(path: str | os.PathLike, convert: bool = False) -> np.ndarray:
                          "the file is corrupt, truncated or not an image") from err
 
 
+def conversion_note(mode: str) -> str:
+    """What :func:`read_rgb` with ``convert=True`` did to an image of Pillow ``mode``."""
+    how = {"L": "gray replicated to R, G, B", "1": "black and white replicated to R, G, B",
+           "I;16": "gray scaled from 0..65535 to 0..255 and replicated",
+           "I;16B": "gray scaled from 0..65535 to 0..255 and replicated",
+           "I;16L": "gray scaled from 0..65535 to 0..255 and replicated",
+           "I": "gray scaled from 0..max to 0..255 and replicated",
+           "F": "gray scaled from 0..max to 0..255 and replicated",
+           "RGBA": "alpha composited onto white", "LA": "alpha composited onto white, gray replicated",
+           "PA": "alpha composited onto white", "CMYK": "converted by Pillow", "YCbCr": "converted by Pillow",
+           "P": "palette expanded"}.get(mode, "converted by Pillow")
+    return f"{_describe(mode)} (mode {mode!r}) converted to 8-bit RGB: {how}"
+
+
 def _describe(mode: str) -> str:
     return {
         "L": "8-bit grayscale", "1": "1-bit black and white", "LA": "grayscale with alpha",
-        "I;16": "16-bit grayscale", "I;16B": "16-bit grayscale", "I": "32-bit grayscale",
+        "I;16": "16-bit grayscale", "I;16B": "16-bit grayscale", "I;16L": "16-bit grayscale", "I": "32-bit grayscale",
         "F": "32-bit float grayscale", "RGBA": "RGB with alpha", "CMYK": "CMYK",
         "P": "palette", "PA": "palette with alpha", "YCbCr": "YCbCr",
     }.get(mode, "not 8-bit RGB")

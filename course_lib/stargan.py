@@ -8,9 +8,12 @@
   (``main``, heads ``conv1`` real/fake and ``conv2`` classifier) with the official
   constructor signature.
 
-Their ``state_dict`` keys and shapes equal the official ones, so a released checkpoint
-(e.g. RaFD 128x128, ``200000-G.ckpt``, ``c_dim=8``) loads with
-:func:`load_official` / :func:`from_official_checkpoint`; the converter only strips a
+Their ``state_dict`` keys and shapes equal the official ones, so a checkpoint written by the
+official solver (``*-G.ckpt`` / ``*-D.ckpt``) loads with :func:`load_official` /
+:func:`from_official_checkpoint`, whatever its ``c_dim``: one trained on RaFD (``c_dim=8``,
+the course's expressions; no such checkpoint was ever published, RaFD's licence forbids it)
+or the published CelebA 128/256 generators (``c_dim=5`` hair/gender/age attributes, which
+``python -m course_lib generate`` refuses: their labels are not our 8 expressions); the converter only strips a
 ``module.`` prefix (``nn.DataParallel``) and adds the ``num_batches_tracked`` counters
 that checkpoints saved before PyTorch 0.4.1 lack.  Everything else must match, strictly.
 

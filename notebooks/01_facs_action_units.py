@@ -30,8 +30,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
-    if not os.path.isdir("/content/course"):
-        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    if not os.path.isdir("/content/course"):  # an uploaded /content/course is used as it is
+        clone = subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], capture_output=True,
+                               text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or [f"git exit status {clone.returncode}"])[-1]
+            raise SystemExit(f"Could not clone {REPO_GIT} ({why}): set REPO_GIT in this "
+                             "cell to your fork of the course (course_lib.REPO), or upload the course folder "
+                             "to /content/course, then run this cell again.")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
     sys.path.insert(0, "/content/course")
     from course_lib.setup_env import ensure_packages
@@ -49,7 +55,7 @@ if "google.colab" in sys.modules:
 # - convert between expression names, label indices, one-hot labels and AU vectors with
 #   `course_lib.facs` — the label conventions every later lesson uses;
 # - argue, from AU counts per face region, why LGP-GAN adds *local* generators for the
-#   eyes and the mouth (Section III.A.1).
+#   eyes and the mouth (Section III.A.1; crop sizes in Section IV.B).
 
 # %% [markdown]
 # ## FACS in a few paragraphs
@@ -70,9 +76,11 @@ if "google.colab" in sys.modules:
 # (a **unilateral** `AU12+AU14`: one mouth corner tightened and raised) and *neutral*
 # (no AU).
 #
-# Two uses of AUs appear in this course. Label-conditioned methods (StarGAN, LGP-GAN,
-# Cascade EF-GAN) condition on a one-hot expression label; GANimation conditions on a
-# continuous AU-intensity vector. Both are one function call away in `course_lib.facs`.
+# Two uses of AUs appear in this course. Label-conditioned methods (StarGAN, LGP-GAN)
+# condition on a one-hot expression label; GANimation and Cascade EF-GAN condition on a
+# continuous vector of AU intensities (Cascade EF-GAN Section 3.1: "we adopt the continuous
+# AUs intensity as AUs labels", extracted with OpenFace, "similar to GANimation"). Both
+# are one function call away in `course_lib.facs`.
 
 # %%
 from course_lib import facs
@@ -124,8 +132,45 @@ except ValueError as err:
 #
 # LGP-GAN (Section III.A.1) observes that "most AUs appear in the eye and mouth region of
 # six basic facial expressions" and therefore adds two local generators, $G_{eye}$ and
-# $G_{mouth}$, working on 48x96 and 48x64 crops. Count the AU occurrences per region over
-# Table I:
+# $G_{mouth}$, working on crops of 48x96 and 48x64 pixels (the sizes are given in Section
+# IV.B). Before the library counts the AU occurrences per region over Table I, count them
+# yourself (the heat map above names each AU's region).
+#
+# **Exercise 1.** Without calling `facs.region_counts`, build a dict `{region: count}` of
+# AU occurrences per face region over the six basic expressions
+# (`facs.BASIC_EXPRESSIONS`), using `facs.EXPRESSION_AUS` and `facs.au_region`. Every
+# region of `facs.REGIONS` must be a key.
+
+# %%
+answer = None  # your code here
+check("01.region_counts", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+from collections import Counter
+
+solution = Counter({r: 0 for r in facs.REGIONS})
+for expression in facs.BASIC_EXPRESSIONS:
+    solution.update(facs.au_region(a) for a in facs.EXPRESSION_AUS[expression])
+assert check("01.region_counts", dict(solution))
+
+# %% [markdown]
+# **Exercise 2.** What share (a number between 0 and 1) of the AU occurrences of the six
+# basic expressions lies inside LGP-GAN's eye or mouth crop? Use `facs.LGP_CROP_OF_REGION`,
+# which names the crop (or `None`) of each region.
+
+# %%
+answer = None
+check("01.crop_share", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+counts = facs.region_counts()
+inside = sum(n for region, n in counts.items() if facs.LGP_CROP_OF_REGION[region] is not None)
+assert check("01.crop_share", inside / sum(counts.values()))
+
+# %% [markdown]
+# Now the library's counts, per region and per crop, and the chart:
 
 # %%
 print(facs.region_counts())
@@ -157,51 +202,19 @@ print(facs.closest_expressions([1, 2, 5, 26])[:3])
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** Without calling `facs.region_counts`, build a dict `{region: count}` of
-# AU occurrences per face region over the six basic expressions
-# (`facs.BASIC_EXPRESSIONS`), using `facs.EXPRESSION_AUS` and `facs.au_region`. Every
-# region of `facs.REGIONS` must be a key.
+# **Exercise 3.** How similar are the prototypes of *sad* and *fearful*? Read their AUs in
+# Table I and compute the Jaccard similarity $|A \cap P| / |A \cup P|$ of the two AU sets
+# (the score of the explorer above) by hand, without `facs.closest_expressions`.
 
 # %%
-answer = None  # your code here
-check("01.region_counts", answer)
+answer = None  # a number between 0 and 1
+check("01.sad_fear_jaccard", answer)
 
-# %% tags=["hide-input"]
-# Solution
-from collections import Counter
-
-solution = Counter({r: 0 for r in facs.REGIONS})
-for expression in facs.BASIC_EXPRESSIONS:
-    solution.update(facs.au_region(a) for a in facs.EXPRESSION_AUS[expression])
-assert check("01.region_counts", dict(solution))
-
-# %% [markdown]
-# **Exercise 2.** Write the binary AU vector of *sad* over the AUs that appear in Table I,
-# in increasing AU order (`[1, 2, 4, 5, 6, 7, 9, 12, 15, 16, 20, 23, 26]`), as a list of
-# 0s and 1s — by reading Table I, not by calling `facs.au_vector`.
-
-# %%
-answer = None  # e.g. [1, 0, ...]
-check("01.sad_vector", answer)
-
-# %% tags=["hide-input"]
-# Solution: Sad = AU1 + AU4 + AU15
-table_i_aus = [1, 2, 4, 5, 6, 7, 9, 12, 15, 16, 20, 23, 26]
-assert check("01.sad_vector", [1 if a in (1, 4, 15) else 0 for a in table_i_aus])
-
-# %% [markdown]
-# **Exercise 3.** What share (a number between 0 and 1) of the AU occurrences of the six
-# basic expressions lies inside LGP-GAN's eye or mouth crop? Use `facs.LGP_CROP_OF_REGION`.
-
-# %%
-answer = None
-check("01.crop_share", answer)
-
-# %% tags=["hide-input"]
-# Solution
-counts = facs.region_counts()
-inside = sum(n for region, n in counts.items() if facs.LGP_CROP_OF_REGION[region] is not None)
-assert check("01.crop_share", inside / sum(counts.values()))
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# Sad = AU1 + AU4 + AU15, Fear = AU1 + AU2 + AU4 + AU5 + AU7 + AU20 + AU26: 2 shared AUs of 8
+sad, fear = {1, 4, 15}, {1, 2, 4, 5, 7, 20, 26}
+assert check("01.sad_fear_jaccard", len(sad & fear) / len(sad | fear))
 
 # %% [markdown]
 # ## Summary

@@ -21,7 +21,7 @@
 # 68 landmarks, rotate and scale it so the eyes sit at fixed positions in a 128x128 crop,
 # and cut out the regions where expressions happen. LGP-GAN (Section IV.B) "aligned and
 # cropped [the images] to the size of 128x128 according to the facial landmarks detected by
-# Dlib", then took an eye region of 48x96 and a mouth region of 48x64 (Section III.A.1);
+# Dlib", then took an eye region of 48x96 and a mouth region of 48x64 (same section);
 # Cascade EF-GAN (Section 4.1) takes eyes 40x92, nose 40x48 and mouth 40x60 patches centred
 # at the mean landmark positions of the training set. This lesson builds all of it, on
 # real photos and on the course's synthetic faces.
@@ -35,8 +35,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
-    if not os.path.isdir("/content/course"):
-        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    if not os.path.isdir("/content/course"):  # an uploaded /content/course is used as it is
+        clone = subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], capture_output=True,
+                               text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or [f"git exit status {clone.returncode}"])[-1]
+            raise SystemExit(f"Could not clone {REPO_GIT} ({why}): set REPO_GIT in this "
+                             "cell to your fork of the course (course_lib.REPO), or upload the course folder "
+                             "to /content/course, then run this cell again.")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
     sys.path.insert(0, "/content/course")
     from course_lib.setup_env import ensure_packages
@@ -99,6 +105,23 @@ print([(f.box, round(f.score, 2)) for f in many])
 face, n = landmarks.largest_face(photos["astronaut"], upsample=1, name="astronaut")
 
 # %% [markdown]
+# **Exercise 1.** Before we align it: by how many degrees is the astronaut's head tilted in
+# the photo? Compute the angle of the line from the image-left eye centre (mean of points
+# 36-41) to the image-right eye centre (mean of 42-47) of `faces["astronaut"][0].landmarks`,
+# in degrees, with `np.arctan2` (image y grows downwards). The alignment figure below prints
+# it in its title: compare.
+
+# %%
+answer = None  # your code here
+check("03.eye_angle", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+lm = faces["astronaut"][0].landmarks.astype(float)
+dx, dy = lm[42:48].mean(0) - lm[36:42].mean(0)
+assert check("03.eye_angle", np.degrees(np.arctan2(dy, dx)))
+
+# %% [markdown]
 # ## 2. Alignment: a similarity transform from the eyes
 #
 # A similarity transform (rotation, uniform scale, translation: 4 parameters),
@@ -137,7 +160,7 @@ for k, a in aligned.items():
 # %% [markdown]
 # ## 3. The crucial regions
 #
-# LGP-GAN (III.A.1) divides the face into an eye region $I_{eye}$, a mouth region
+# LGP-GAN (Section III.A) divides the face into an eye region $I_{eye}$, a mouth region
 # $I_{mouth}$ and the background $I_{bg}$ outside them; its local generators see only the
 # crops. The reason is **Table I** (Lesson 1): nearly every AU of the six basic expressions
 # acts inside the eye or the mouth region. Sizes are given at 128x128 (IV.B); `regions.region_sizes` scales them to other
@@ -147,8 +170,8 @@ for k, a in aligned.items():
 # %%
 for method in ("lgp", "efgan"):
     print(method, "at 128:", regions.region_sizes(method, 128), " at 64:", regions.region_sizes(method, 64))
-a = aligned["astronaut"]
-regions.region_boxes(a.landmarks, "lgp")
+a, g = aligned["astronaut"], aligned["grace_hopper"]
+regions.region_boxes(g.landmarks, "lgp")   # Grace Hopper's boxes (the astronaut's are Exercise 2's)
 
 # %% [markdown]
 # Cascade EF-GAN centres every patch at "the average position of the corresponding key
@@ -188,7 +211,6 @@ print(regions.blend_mask(6, 10, 2))
 # face: with `feather=0` the seams are hard edges; with a few pixels of feathering they fade.
 
 # %%
-g = aligned["grace_hopper"]
 regions.show_paste(a.image, g.image, regions.region_boxes(a.landmarks, "lgp"),
                    regions.region_boxes(g.landmarks, "lgp"), feathers=(0, 6));
 
@@ -222,8 +244,10 @@ render.show_landmarks(rows[0][0], rows[0][1]);
 # ## 6. A whole folder: `python -m course_lib preprocess`
 #
 # The command aligns every photo of a folder, writes the crops and a landmarks cache, and
-# lists in `report.csv` every file with no face, several faces (largest used) or that could
-# not be read. Originals are never written; a second run skips finished files.
+# lists in `report.csv` every file with no face, several faces (largest used), that it
+# converted to 8-bit RGB (grayscale, 16-bit or RGBA photos such as CK+ and Oulu-CASIA's:
+# status `converted`; `--no-convert` refuses them instead) or that could not be read.
+# Originals are never written; a second run skips finished files.
 
 # %%
 import csv
@@ -249,22 +273,6 @@ print(cache["names"], cache["landmarks"].shape)
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** By how many degrees is the astronaut's head tilted in the photo? Compute
-# the angle of the line from the image-left eye centre (mean of points 36-41) to the
-# image-right eye centre (mean of 42-47) of `faces["astronaut"][0].landmarks`, in degrees,
-# with `np.arctan2` (image y grows downwards).
-
-# %%
-answer = None  # your code here
-check("03.eye_angle", answer)
-
-# %% tags=["hide-input"]
-# Solution
-lm = faces["astronaut"][0].landmarks.astype(float)
-dx, dy = lm[42:48].mean(0) - lm[36:42].mean(0)
-assert check("03.eye_angle", np.degrees(np.arctan2(dy, dx)))
-
-# %% [markdown]
 # **Exercise 2.** Without `regions.region_boxes`, compute the LGP-GAN mouth box
 # `(top, left, height, width)` of the *aligned* astronaut (`aligned["astronaut"].landmarks`):
 # centre = mean of points 48-67, size 48x64 (IV.B), corner rounded half up.
@@ -273,22 +281,23 @@ assert check("03.eye_angle", np.degrees(np.arctan2(dy, dx)))
 answer = None  # e.g. (top, left, 48, 64)
 check("03.mouth_box", answer)
 
-# %% tags=["hide-input"]
-# Solution
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
 cx, cy = aligned["astronaut"].landmarks[48:68].mean(0)
 assert check("03.mouth_box", (int(np.floor(cy - 24 + 0.5)), int(np.floor(cx - 32 + 0.5)), 48, 64))
 
 # %% [markdown]
 # **Exercise 3.** How many pixels of the aligned astronaut (128x128) belong to LGP-GAN's
-# background region $I_{bg}$, i.e. to neither the eye box nor the mouth box? (Look at the
-# boxes above: do they overlap?)
+# background region $I_{bg}$, i.e. to neither the eye box nor the mouth box? (Print the
+# boxes first: do they overlap?)
 
 # %%
 answer = None
 check("03.background_pixels", answer)
 
-# %% tags=["hide-input"]
-# Solution: paint both boxes into a boolean image and count what is left
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# paint both boxes into a boolean image and count what is left
 taken = np.zeros((128, 128), bool)
 for t, l, h, w in regions.region_boxes(aligned["astronaut"].landmarks, "lgp").values():
     taken[t:t + h, l:l + w] = True

@@ -32,8 +32,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
-    if not os.path.isdir("/content/course"):
-        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    if not os.path.isdir("/content/course"):  # an uploaded /content/course is used as it is
+        clone = subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], capture_output=True,
+                               text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or [f"git exit status {clone.returncode}"])[-1]
+            raise SystemExit(f"Could not clone {REPO_GIT} ({why}): set REPO_GIT in this "
+                             "cell to your fork of the course (course_lib.REPO), or upload the course folder "
+                             "to /content/course, then run this cell again.")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
     sys.path.insert(0, "/content/course")
     from course_lib.setup_env import ensure_packages
@@ -104,10 +110,79 @@ for i, layer, shape in blocks.trace_shapes(trunk, torch.randn(1, 3 + 8, SIZE, SI
 
 # %% [markdown]
 # The two strided convolutions halve the resolution twice (128 → 64 → 32) while the
-# channels double (64 → 128 → 256); the residual blocks work at 1/4 resolution, where a
-# 3x3 kernel covers 12x12 input pixels; the two transposed convolutions bring the
+# channels double (64 → 128 → 256); the residual blocks work at 1/4 resolution, where
+# neighbouring units are 4 input pixels apart; the two transposed convolutions bring the
 # resolution back. Since the network only ever halves twice, **height and width must be
 # divisible by 4** — the 48x96 eye and 48x64 mouth crops are.
+#
+# ### How much of the input does one unit see?
+#
+# At 1/4 resolution a 3x3 kernel spans three units 4 pixels apart, but each of those units
+# already sees a window of the input through the layers before it. The **receptive field**
+# of a unit is the side of that window. Walking forward through the layers, a convolution
+# with kernel $k$ widens it by $(k - 1) \cdot j$ pixels, where the *jump* $j$ is the distance
+# in input pixels between neighbouring units, and multiplies $j$ by its stride; a 4x4
+# stride-2 transposed convolution makes each output depend on 2 neighbouring inputs (it
+# widens the field by $j$) and halves $j$. A residual block counts with its two 3x3
+# convolutions (its skip path sees less). InstanceNorm is left out: its mean and variance
+# run over the whole image, so strictly every output depends a little on every pixel; the
+# convolutional window is what decides which details one unit can combine.
+#
+# `conv_field` walks the layers; a gradient probe checks it on the same convolutions with
+# InstanceNorm and ReLU removed (so nothing zeroes a gradient inside the window), on a
+# thin 4-channel copy of the generator and a 192x192 input, larger than every field.
+
+# %%
+import copy
+import math
+
+
+def conv_field(layers):
+    """Receptive field (pixels) of one output unit of the convolutions in ``layers``."""
+    r, jump = 1, 1
+    for layer in layers:
+        for conv in (m for m in layer.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))):
+            k, s = conv.kernel_size[0], conv.stride[0]
+            if isinstance(conv, nn.ConvTranspose2d):
+                r, jump = r + (math.ceil(k / s) - 1) * jump, jump / s
+            else:
+                r, jump = r + (k - 1) * jump, jump * s
+    return int(r)
+
+
+def probed_field(layers, size=192):
+    """Rows of a size x size input with a non-zero gradient of the centre output unit."""
+    net = copy.deepcopy(nn.Sequential(*layers)).double()
+    for parent in net.modules():
+        for name, child in parent.named_children():
+            if isinstance(child, (nn.InstanceNorm2d, nn.ReLU)):
+                setattr(parent, name, nn.Identity())
+    x = torch.randn(1, net[0].in_channels, size, size, dtype=torch.float64, requires_grad=True)
+    out = net(x)
+    out[0, 0, out.shape[2] // 2, out.shape[3] // 2].backward()
+    rows = x.grad.abs().sum(dim=(0, 1, 3)).nonzero()
+    return int(rows.max() - rows.min() + 1)
+
+
+thin = {n: AttentionGenerator(cond_dim=8, conv_dim=4, repeat_num=n) for n in (6, 3)}
+m6, m3 = list(thin[6].main), list(thin[3].main)
+chains = {
+    "7x7 conv + two strided convs": m6[:9],
+    "+ the first 3x3 conv of the residual blocks": m6[:9] + [m6[9].main[0]],
+    "+ 6 residual blocks (G_global)": m6[:15],
+    "G_global output (+ 2 deconvs, 7x7 head)": m6 + list(thin[6].color_head),
+    "G_eye / G_mouth output (3 residual blocks)": m3 + list(thin[3].color_head),
+}
+for name, layers in chains.items():
+    print(f"{name:<45} conv_field {conv_field(layers):>4}   gradient probe {probed_field(layers):>4}")
+
+# %% [markdown]
+# So the first 3x3 convolution at 1/4 resolution sees 24x24 input pixels, not 12x12: its
+# three units are 4 pixels apart, and each of them already sees 16x16. Every residual
+# block adds two 3x3 convolutions, $2 \cdot 2 \cdot 4 = 16$ pixels, 112 after the six blocks of
+# $G_{global}$. One output pixel of $G_{global}$ depends on a 124x124 window, almost the
+# whole 128x128 face; one of a local generator on 76x76, the full 48-pixel height of its
+# crop but only 76 of the eye crop's 96 columns.
 
 # %% [markdown]
 # ## Conditioning on the target label
@@ -229,7 +304,6 @@ with torch.no_grad():
     result = lgp(x, targets, boxes)
 for key, value in result.items():
     print(f"{key:<13} {tuple(value.shape)}")
-print("parameters: G_eye", count(lgp.g_eye), " G_mouth", count(lgp.g_mouth), " G_global", count(lgp.g_global))
 
 # %%
 plot_cascade(result, title="A fresh LGP-GAN: Stage I (rows 1-2), Stage II (row 3); masks: white = keep input");
@@ -274,11 +348,13 @@ if trained is None:
 answer = None  # your code here
 check("04.local_params", answer)
 
-# %% tags=["hide-input"]
-# Solution: conv weights k*k*c_in*c_out, IN 2*c_out, two heads without IN
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# conv weights k*k*c_in*c_out, IN 2*c_out, two heads without IN
 rows = [(7, 11, 64), (4, 64, 128), (4, 128, 256)] + [(3, 256, 256)] * 6 + [(4, 256, 128), (4, 128, 64)]
 solution = sum(k * k * ci * co + 2 * co for k, ci, co in rows) + 7 * 7 * 64 * 3 + 7 * 7 * 64 * 1
 assert check("04.local_params", solution)
+print("G_eye of the paper:", solution, "parameters; this lesson's cascade:", count(lgp.g_eye), "per local generator")
 
 # %% [markdown]
 # **Exercise 2.** What is the shape `(channels, height, width)` of the feature map entering the
@@ -288,8 +364,9 @@ assert check("04.local_params", solution)
 answer = None  # e.g. (c, h, w)
 check("04.bottleneck_shape", answer)
 
-# %% tags=["hide-input"]
-# Solution: two stride-2 convs: 48x96 -> 24x48 -> 12x24, channels 64 -> 128 -> 256
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# two stride-2 convs: 48x96 -> 24x48 -> 12x24, channels 64 -> 128 -> 256
 assert check("04.bottleneck_shape", (256, 12, 24))
 
 # %% [markdown]
@@ -302,8 +379,8 @@ x_in, C, M = eq1_inputs()
 answer = None  # your code here, a tensor shaped like x_in
 check("04.eq1", answer)
 
-# %% tags=["hide-input"]
-# Solution
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
 assert check("04.eq1", (1 - M) * C + M * x_in)
 
 # %% [markdown]
@@ -314,8 +391,8 @@ assert check("04.eq1", (1 - M) * C + M * x_in)
 answer = None  # your code here
 check("04.efgan_mask", answer)
 
-# %% tags=["hide-input"]
-# Solution
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
 assert check("04.efgan_mask", 1 - M)
 
 # %% [markdown]

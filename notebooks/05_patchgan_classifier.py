@@ -33,8 +33,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
-    if not os.path.isdir("/content/course"):
-        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    if not os.path.isdir("/content/course"):  # an uploaded /content/course is used as it is
+        clone = subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], capture_output=True,
+                               text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or [f"git exit status {clone.returncode}"])[-1]
+            raise SystemExit(f"Could not clone {REPO_GIT} ({why}): set REPO_GIT in this "
+                             "cell to your fork of the course (course_lib.REPO), or upload the course folder "
+                             "to /content/course, then run this cell again.")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
     sys.path.insert(0, "/content/course")
     from course_lib.setup_env import ensure_packages
@@ -93,6 +99,20 @@ print("heads:", blocks.describe(D_global.conv1), "|", blocks.describe(D_global.c
 # kernel is the *whole* last feature map, $h/2^L \times w/2^L$ (Table III), which for the eye
 # crop is a 3x6 kernel.
 
+# %% [markdown]
+# **Exercise 1.** Before the next cell builds them: what is the kernel size
+# `(height, width)` of the classifier head of $D_{mouth}$ at the paper's sizes (48x64 crop,
+# 4 layers)?
+
+# %%
+answer = None  # (kh, kw)
+check("05.cls_kernel", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# h / 2**4 x w / 2**4
+assert check("05.cls_kernel", (48 // 16, 64 // 16))
+
 # %%
 sizes = regions.region_sizes("lgp", SIZE)
 L_local = pick(4, 3)           # 4 in the paper; 64x64 crops are 24 px high: 3 layers (24 / 8 = 3)
@@ -120,6 +140,23 @@ except ValueError as err:
 # backwards from the 3x3 head: a layer with kernel $k$ and stride $s$ turns a field of $r$
 # cells into $(r - 1)s + k$ cells of its input.
 
+# %% [markdown]
+# **Exercise 2.** Before the next cell prints it, by hand: how many input pixels (side of
+# the square) does one real/fake score of a *local* discriminator of Table III (4 layers,
+# then the 3x3 head) see?
+
+# %%
+answer = None  # an integer
+check("05.receptive_field", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# r = 3, then r <- (r - 1) * 2 + 4 four times: 8, 18, 38, 78
+r = 3
+for _ in range(4):
+    r = (r - 1) * 2 + 4
+assert check("05.receptive_field", r)
+
 # %%
 for L in range(1, 7):
     print(f"{L} layers: one score sees {receptive_field(L):>3} x {receptive_field(L):<3} input pixels")
@@ -136,11 +173,45 @@ rows = probe.grad.abs().sum(dim=(0, 1, 3)).nonzero()
 print("empirical:", int(rows.max() - rows.min() + 1), " closed form:", receptive_field(2))
 
 # %% [markdown]
-# With 4 layers (the local critics) one score sees 78x78 pixels — more than a whole 48x96
-# crop in height; with 6 layers (the global critic) 318 pixels, more than the 128x128 face.
-# So in LGP-GAN every score sees essentially the whole region it judges; the *patch* in
-# PatchGAN matters more for smaller critics. Below, a 3-layer critic on a face: the grid is
-# the stride $2^L$ between neighbouring scores, the red square what the yellow cell sees.
+# With 6 layers (the global critic) one score's field is 318 pixels, more than the 128x128
+# face; with 4 layers (the local critics) it is 78 pixels: more than a crop's 48 rows, but
+# fewer than the eye crop's 96 columns. Near a border part of the window falls on the
+# zero padding, so what a score sees *of the crop* is smaller still. The same probe, per
+# score of each critic at the paper's sizes (a thin 4-channel copy; the field does not
+# depend on the channels):
+
+# %%
+def seen(size, n_layers):
+    """Input rows and columns (first, last) each real/fake score of a critic depends on."""
+    D = PatchDiscriminator(size, 8, 4, n_layers).double()
+    crop = torch.randn(1, 3, *size, dtype=torch.float64, requires_grad=True)
+    src, _ = D(crop)
+    spans = {}
+    for i in range(src.shape[2]):
+        for j in range(src.shape[3]):
+            (g,) = torch.autograd.grad(src[0, 0, i, j], crop, retain_graph=True)
+            rows, cols = g.abs().sum(dim=(0, 1, 3)).nonzero(), g.abs().sum(dim=(0, 1, 2)).nonzero()
+            spans[i, j] = (int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max()))
+    return spans, tuple(src.shape[2:])
+
+
+for name, size, n_layers in (("global", (128, 128), 6), ("eye", (48, 96), 4), ("mouth", (48, 64), 4)):
+    spans, grid = seen(size, n_layers)
+    heights = sorted({r1 - r0 + 1 for r0, r1, _, _ in spans.values()})
+    widths = sorted({c1 - c0 + 1 for _, _, c0, c1 in spans.values()})
+    print(f"D_{name:<6} {size[0]}x{size[1]} input, {grid[0]}x{grid[1]} scores: each sees {heights} rows "
+          f"and {widths} columns")
+    print("         columns seen by each column of scores:",
+          ", ".join(f"{spans[0, j][2]}-{spans[0, j][3]}" for j in range(grid[1])))
+
+# %% [markdown]
+# Only the global critic's scores each see the whole image. A score of $D_{eye}$ sees 47
+# or 48 of the crop's 48 rows but at most 78 of its 96 columns: the two middle columns of
+# scores see 78, the outermost ones only 47, about half of the crop. No eye score sees the
+# whole eye region; the critic's verdict, the mean of its 3x6 map, combines 18 overlapping
+# views of parts of it. $D_{mouth}$'s scores see 47 or 63 of the
+# mouth crop's 64 columns. Below, a 3-layer critic on a face: the grid is the stride $2^L$
+# between neighbouring scores, the red square what the yellow cell sees.
 
 # %%
 faces = SyntheticFaces(identities=4, size=SIZE, split="all")
@@ -177,6 +248,22 @@ for name, (src, cls) in outputs.items():
 # The convolutions of `main` keep their bias (as in StarGAN); the heads do not. A 4x4
 # conv from $c_{in}$ to $c_{out}$ therefore has $16 c_{in} c_{out} + c_{out}$ parameters.
 
+# %% [markdown]
+# **Exercise 3.** Before the next cell prints them, count the parameters of $D_{global}$ at
+# the paper's sizes (128x128, 64 → 2048 channels, 8 classes) from Table III, without
+# building it.
+
+# %%
+answer = None  # an integer
+check("05.global_params", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+channels = [3] + [64 * 2 ** i for i in range(6)]
+solution = sum(16 * ci * co + co for ci, co in zip(channels, channels[1:]))
+solution += 9 * 2048 * 1 + (128 // 64) * (128 // 64) * 2048 * 8
+assert check("05.global_params", solution)
+
 # %%
 count = lambda m: sum(p.numel() for p in m.parameters())
 with torch.device("meta"):  # shapes only, no memory
@@ -205,16 +292,25 @@ D_star = stargan.Discriminator(image_size=SIZE, conv_dim=DIM, c_dim=8, repeat_nu
 print("D heads:", blocks.describe(D_star.conv1), "|", blocks.describe(D_star.conv2))
 
 # %% [markdown]
-# To evaluate the *published* StarGAN with the course's metrics (Lesson 8), download the
-# official RaFD 128x128 model yourself (the StarGAN repository's `download.sh
-# pretrained-rafd-128x128`) and put `200000-G.ckpt` under `data/stargan/`. The cell below
-# loads it when present; nothing is downloaded.
+# To evaluate StarGAN with the course's metrics (Lesson 8) you need a generator trained
+# with the official StarGAN solver (yunjey/stargan) on RaFD (`--dataset RaFD --c_dim 8`,
+# the course's 8 expressions): put its `*-G.ckpt`, e.g. `200000-G.ckpt`, under
+# `data/stargan/` and the cell below loads it. No such RaFD checkpoint has been published
+# (RaFD's licence does not allow it), so you have to train it yourself. The official
+# repository publishes only CelebA generators (128 and 256 px) conditioned on 5 attributes
+# (black, blond, brown hair, male, young): `from_official_checkpoint` reads the sizes from
+# the file, so they load too, with `c_dim = 5`, but they cannot be asked for our
+# expressions. Nothing is downloaded.
 
 # %%
 official = repo_root() / "data" / "stargan" / "200000-G.ckpt"
 if official.is_file():
     G_official, _ = stargan.from_official_checkpoint(official)
-    print("loaded", official, stargan.infer_generator_config(G_official.state_dict()))
+    config = stargan.infer_generator_config(G_official.state_dict())
+    print("loaded", official, config)
+    if config["c_dim"] != len(EXPRESSIONS):
+        print(f"c_dim = {config['c_dim']}: not conditioned on the course's {len(EXPRESSIONS)} expressions "
+              f"(CelebA's published models have 5 attributes), so it cannot translate to them")
 else:
     print(f"{official} not found - skipping (see the text above to get it)")
 
@@ -247,50 +343,6 @@ plot_attention(x, out, ["AUs of happy"] * 2);
 # `course_lib.presets.build_models("stargan" | "ganimation" | "lgp-gan", preset)` builds
 # each at the `paper` or the `cpu` preset; `python -m course_lib bench models` prints their
 # sizes and the time of one training step on your machine.
-
-# %% [markdown]
-# ## Exercises
-#
-# **Exercise 1.** By hand: how many input pixels (side of the square) does one real/fake
-# score of a *local* discriminator of Table III (4 layers, then the 3x3 head) see?
-
-# %%
-answer = None  # an integer
-check("05.receptive_field", answer)
-
-# %% tags=["hide-input"]
-# Solution: r = 3, then r <- (r - 1) * 2 + 4 four times: 8, 18, 38, 78
-r = 3
-for _ in range(4):
-    r = (r - 1) * 2 + 4
-assert check("05.receptive_field", r)
-
-# %% [markdown]
-# **Exercise 2.** What is the kernel size `(height, width)` of the classifier head of
-# $D_{mouth}$ at the paper's sizes (48x64 crop, 4 layers)?
-
-# %%
-answer = None  # (kh, kw)
-check("05.cls_kernel", answer)
-
-# %% tags=["hide-input"]
-# Solution: h / 2**4 x w / 2**4
-assert check("05.cls_kernel", (48 // 16, 64 // 16))
-
-# %% [markdown]
-# **Exercise 3.** Count the parameters of $D_{global}$ at the paper's sizes (128x128,
-# 64 → 2048 channels, 8 classes) from Table III, without building it.
-
-# %%
-answer = None  # an integer
-check("05.global_params", answer)
-
-# %% tags=["hide-input"]
-# Solution
-channels = [3] + [64 * 2 ** i for i in range(6)]
-solution = sum(16 * ci * co + co for ci, co in zip(channels, channels[1:]))
-solution += 9 * 2048 * 1 + (128 // 64) * (128 // 64) * 2048 * 8
-assert check("05.global_params", solution)
 
 # %% [markdown]
 # ## Summary

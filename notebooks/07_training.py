@@ -30,8 +30,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
-    if not os.path.isdir("/content/course"):
-        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    if not os.path.isdir("/content/course"):  # an uploaded /content/course is used as it is
+        clone = subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], capture_output=True,
+                               text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or [f"git exit status {clone.returncode}"])[-1]
+            raise SystemExit(f"Could not clone {REPO_GIT} ({why}): set REPO_GIT in this "
+                             "cell to your fork of the course (course_lib.REPO), or upload the course folder "
+                             "to /content/course, then run this cell again.")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
     sys.path.insert(0, "/content/course")
     from course_lib.setup_env import ensure_packages
@@ -85,6 +91,34 @@ for name in PRESETS:
           f"decay from {c.decay_start:>7,}  n_critic={c.n_critic} lr G/D={c.g_lr:g}/{c.d_lr:g} betas=({c.beta1}, {c.beta2})"
           f" lambda_1 D/G={h.lambda_cls if h.lambda_cls_d is None else h.lambda_cls_d:g}/{h.lambda_cls:g}")
 print("loss weights (Eq. 2, 8, 9):", preset("paper").hyper)
+
+# %% [markdown]
+# **Exercise 1.** How many *generator* updates does the `paper` preset make in its
+# 200,000 iterations? Compute it from `preset("paper")`.
+
+# %%
+answer = None  # your code here
+check("07.generator_updates", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# G is updated on every n_critic-th iteration
+paper = preset("paper")
+assert check("07.generator_updates", paper.steps // paper.n_critic)
+
+# %% [markdown]
+# **Exercise 2.** Before the next cell plots the schedules: what is the generator's
+# learning rate at iteration 150,000 of the paper's schedule (Section IV.B)? Compute it by
+# hand from the schedule, not with `lr_factor`.
+
+# %%
+answer = None
+check("07.lr_at_150k", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# 1e-4 until 100k, then a straight line to 0 at 200k
+assert check("07.lr_at_150k", 1e-4 * (1 - (150_000 - 100_000) / (200_000 - 100_000)))
 
 # %%
 trainer.plot_lr_schedule({name: preset(name) for name in PRESETS});
@@ -278,31 +312,6 @@ trainer.plot_loss_curves(RUN / "log.csv");
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** How many *generator* updates does the `paper` preset make in its
-# 200,000 iterations? Compute it from `preset("paper")`.
-
-# %%
-answer = None  # your code here
-check("07.generator_updates", answer)
-
-# %% tags=["hide-input"]
-# Solution: G is updated on every n_critic-th iteration
-paper = preset("paper")
-assert check("07.generator_updates", paper.steps // paper.n_critic)
-
-# %% [markdown]
-# **Exercise 2.** What is the generator's learning rate at iteration 150,000 of the paper's
-# schedule (Section IV.B)? Compute it by hand from the schedule, not with `lr_factor`.
-
-# %%
-answer = None
-check("07.lr_at_150k", answer)
-
-# %% tags=["hide-input"]
-# Solution: 1e-4 until 100k, then a straight line to 0 at 200k
-assert check("07.lr_at_150k", 1e-4 * (1 - (150_000 - 100_000) / (200_000 - 100_000)))
-
-# %% [markdown]
 # **Exercise 3.** A batch has the labels `[0, 3, 4, 4, 7, 1]`. Sample its target labels as
 # StarGAN (and our trainer) does, right after `torch.manual_seed(0)`.
 
@@ -310,8 +319,8 @@ assert check("07.lr_at_150k", 1e-4 * (1 - (150_000 - 100_000) / (200_000 - 100_0
 answer = None
 check("07.stargan_targets", answer)
 
-# %% tags=["hide-input"]
-# Solution
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
 torch.manual_seed(0)
 labels = torch.tensor([0, 3, 4, 4, 7, 1])
 assert check("07.stargan_targets", labels[torch.randperm(len(labels))])

@@ -32,8 +32,14 @@ if "google.colab" in sys.modules:
     import subprocess
 
     REPO_GIT = "https://github.com/gan-expression-course/gan-expression-course.git"  # course_lib.REPO
-    if not os.path.isdir("/content/course"):
-        subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], check=True)
+    if not os.path.isdir("/content/course"):  # an uploaded /content/course is used as it is
+        clone = subprocess.run(["git", "clone", "-q", REPO_GIT, "/content/course"], capture_output=True,
+                               text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or [f"git exit status {clone.returncode}"])[-1]
+            raise SystemExit(f"Could not clone {REPO_GIT} ({why}): set REPO_GIT in this "
+                             "cell to your fork of the course (course_lib.REPO), or upload the course folder "
+                             "to /content/course, then run this cell again.")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/course"], check=True)
     sys.path.insert(0, "/content/course")
     from course_lib.setup_env import ensure_packages
@@ -243,6 +249,20 @@ for label, imgs in (("real test faces", test.images), ("collapsed: 8 faces repea
 # nothing, the **oracle** returns the ground truth. Their rows show what each metric
 # considers worst and best.
 
+# %% [markdown]
+# **Exercise 1.** Before the next cell evaluates it: the identity translator returns its
+# input unchanged. Under protocol G (every test face translated to each of the 8
+# expressions), what accuracy does it get, whatever the judge? Give a number between 0 and 1.
+
+# %%
+answer = None
+check("08.identity_g", answer)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# one fixed prediction per input matches exactly one of its 8 targets
+assert check("08.identity_g", 1 / len(facs.EXPRESSIONS))
+
 # %%
 rows = [evaluate.evaluate_translator(t, train, test, judge=judge, classifier_epochs=pick(evaluate.JUDGE_EPOCHS, 3),
                                      identity_inputs=pick(16, 2), log=lambda *a: None)
@@ -283,7 +303,7 @@ else:
 # %% [markdown]
 # ## Exercises
 #
-# **Exercise 1.** `exercise_features()` returns two feature sets, `real` and `generated`
+# **Exercise 2.** `exercise_features()` returns two feature sets, `real` and `generated`
 # (each 500 x 4). Compute their FID by hand with NumPy and `scipy.linalg.sqrtm` (Eq. 10),
 # without `fid_by_hand` or `course_lib.metrics`.
 
@@ -292,37 +312,25 @@ real, generated = exercise_features()
 answer = None  # your code here
 check("08.fid_by_hand", answer)
 
-# %% tags=["hide-input"]
-# Solution
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
 mu_r, mu_g = real.mean(0), generated.mean(0)
 s_r, s_g = np.cov(real, rowvar=False), np.cov(generated, rowvar=False)
 solution = float(((mu_r - mu_g) ** 2).sum() + np.trace(s_r) + np.trace(s_g) - 2 * np.trace(linalg.sqrtm(s_r @ s_g)).real)
 assert check("08.fid_by_hand", solution)
 
 # %% [markdown]
-# **Exercise 2.** A translation equals its ground truth except that every pixel value is
+# **Exercise 3.** A translation equals its ground truth except that every pixel value is
 # higher by 10 (8-bit images). What is its PSNR in dB (Eq. 8)?
 
 # %%
 answer = None
 check("08.psnr_offset", answer)
 
-# %% tags=["hide-input"]
-# Solution: MSE = 10^2
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+# MSE = 10^2
 assert check("08.psnr_offset", 10 * np.log10(255 ** 2 / 10 ** 2))
-
-# %% [markdown]
-# **Exercise 3.** A "translator" returns its input unchanged. Under protocol G (every test
-# face translated to each of the 8 expressions), what accuracy does it get, whatever the
-# judge? Give a number between 0 and 1.
-
-# %%
-answer = None
-check("08.identity_g", answer)
-
-# %% tags=["hide-input"]
-# Solution: one fixed prediction per input matches exactly one of its 8 targets
-assert check("08.identity_g", 1 / len(facs.EXPRESSIONS))
 
 # %% [markdown]
 # ## Summary
@@ -341,5 +349,7 @@ assert check("08.identity_g", 1 / len(facs.EXPRESSIONS))
 # - `python -m course_lib evaluate --run runs/NAME` writes the table as Markdown and CSV;
 #   `python -m course_lib compare` puts runs side by side.
 #
-# **Next:** Lesson 9 turns to the other methods — StarGAN, GANimation, Cascade EF-GAN — and
-# compares them with this very table.
+# This is the last lesson. To put the baselines of Lesson 5 into this very table, train
+# them (`python -m course_lib train --model stargan --out runs/stargan`, likewise
+# `--model ganimation`), evaluate each run with `python -m course_lib evaluate --run RUN`
+# and compare them with `python -m course_lib compare runs/main runs/stargan runs/ganimation`.

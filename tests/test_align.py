@@ -5,6 +5,7 @@ import torch
 
 from course_lib import align, landmarks, regions
 from course_lib.images import to_tensor
+from skimage.transform import SimilarityTransform
 
 from test_landmarks import PHOTOS
 
@@ -28,7 +29,73 @@ def _pattern(x, y):
     return np.stack([127 + 100 * np.sin(x / 9.0), 127 + 100 * np.cos(y / 11.0), 127 + 60 * np.sin((x + y) / 13.0)], -1)
 
 
-def test_align_inverts_a_known_similarity():
+class _HidesFromEstimate(type(SimilarityTransform)):
+    """Metaclass: the class has no ``from_estimate`` attribute, as before scikit-image 0.26."""
+    def __getattribute__(cls, name):
+        if name == "from_estimate":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+class OldApiSimilarity(SimilarityTransform, metaclass=_HidesFromEstimate):
+    """SimilarityTransform with the pre-0.26 API only (``estimate`` returning a bool)."""
+
+
+HAS_FROM_ESTIMATE = hasattr(SimilarityTransform, "from_estimate")
+
+
+@pytest.fixture(params=["from_estimate", "estimate"])
+def skimage_api(request, monkeypatch):
+    """Run a test with each scikit-image estimation API: 0.26's ``from_estimate`` (skipped
+    before 0.26) and the ``estimate`` method of 0.21-0.25 (a class without ``from_estimate``)."""
+    import skimage.transform
+
+    if request.param == "from_estimate":
+        if not HAS_FROM_ESTIMATE:
+            pytest.skip(f"scikit-image {skimage.__version__} has no SimilarityTransform.from_estimate")
+    else:
+        assert not hasattr(OldApiSimilarity, "from_estimate")
+        monkeypatch.setattr(skimage.transform, "SimilarityTransform", OldApiSimilarity)
+    return request.param
+
+
+@pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
+def test_both_skimage_apis_give_the_same_transform():
+    src = np.array([[200.3, 240.1], [281.7, 229.4]])
+    dst = align.canonical_eyes()
+    old = align.estimate_similarity(src, dst, OldApiSimilarity)
+    assert type(old) is OldApiSimilarity
+    np.testing.assert_allclose(old(src), dst, atol=1e-9)
+    if HAS_FROM_ESTIMATE:
+        new = align.estimate_similarity(src, dst, SimilarityTransform)
+        assert type(new) is SimilarityTransform
+        np.testing.assert_allclose(new.params, old.params, atol=1e-12)
+    # through align(): the estimate path gives the same crop and landmarks
+    im = PHOTOS["astronaut"]
+    face, _ = landmarks.largest_face(im)
+    a = align.align(im, face.landmarks)
+    with pytest.MonkeyPatch.context() as mp:
+        import skimage.transform
+        mp.setattr(skimage.transform, "SimilarityTransform", OldApiSimilarity)
+        b = align.align(im, face.landmarks)
+    assert type(b.transform) is OldApiSimilarity
+    np.testing.assert_allclose(b.transform.params, a.transform.params, atol=1e-9)
+    np.testing.assert_allclose(b.landmarks, a.landmarks, atol=1e-4)
+    assert np.array_equal(a.image, b.image)
+
+
+@pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_failed_estimation_is_a_value_error(skimage_api):
+    from skimage.transform import SimilarityTransform as current
+
+    # both points at one place: no similarity maps them onto two distinct targets
+    with pytest.raises(ValueError, match="could not estimate the similarity transform"):
+        align.estimate_similarity(np.zeros((2, 2)), align.canonical_eyes(), current)
+
+
+@pytest.mark.filterwarnings("ignore:`estimate` is deprecated:FutureWarning")
+def test_align_inverts_a_known_similarity(skimage_api):
     # canonical face frame: eyes exactly at the targets; T maps it into a 300x260 "photo"
     rng = np.random.default_rng(3)
     canon = rng.uniform(20, 108, (68, 2))

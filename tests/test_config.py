@@ -75,3 +75,66 @@ def test_yaml_errors_name_file_and_field(tmp_path):
         TrainConfig.load(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match="unknown preset"):
         preset("gpu")
+
+
+MALFORMED = [  # (YAML text, line, words of what the parser expected)
+    ("steps: 10\nbatch_size: [4, 8\n", 3, ("expected ',' or ']'", "flow sequence at line 2")),
+    ("steps: 10\n  g_lr: 0.001\n", 2, ("mapping values are not allowed",)),
+    ("steps: 10\nseed: \"unclosed\n", 3, ("unexpected end of stream", "quoted scalar at line 2")),
+    ("steps: 10\n\tseed: 1\n", 2, ("character '\\t'",)),
+]
+
+
+@pytest.mark.parametrize("text,line,words", MALFORMED)
+def test_malformed_yaml_is_one_line_naming_file_and_line(tmp_path, text, line, words):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        TrainConfig.load(bad)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{bad}, line {line}, column ") and "not valid YAML" in msg
+    assert all(w in msg for w in words), msg
+
+
+@pytest.mark.parametrize("text,got", [("- 1\n- 2\n", "a list"), ("42\n", "a number"), ("just words\n", "a string")])
+def test_yaml_that_is_not_a_mapping(tmp_path, text, got):
+    bad = tmp_path / "list.yaml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match=rf"list\.yaml, line 1: expected a mapping of config fields .*got {got}$"):
+        TrainConfig.load(bad)
+    (tmp_path / "empty.yaml").write_text("")
+    assert TrainConfig.load(tmp_path / "empty.yaml") == TrainConfig()     # empty: all defaults
+
+
+def test_train_config_errors_are_one_line_through_the_cli(tmp_path, monkeypatch, capsys):
+    from course_lib import cli, trainer
+
+    class NoTraining:
+        def __init__(self, *a, **k):
+            pytest.fail("a bad --config must stop before training")
+
+    monkeypatch.setattr(trainer, "Trainer", NoTraining)
+    bad = tmp_path / "bad.yaml"
+    cases = [(text, f"--config {bad}, line {line}, column ") for text, line, _ in MALFORMED]
+    cases += [("- steps: 10\n", f"--config {bad}, line 1: expected a mapping of config fields"),
+              (b"steps: 10\nseed: \xff\n", f"--config {bad}, line 2: not UTF-8 text")]
+    for text, start in cases:
+        bad.write_bytes(text if isinstance(text, bytes) else text.encode())
+        assert cli.main(["train", "--config", str(bad), "--out", str(tmp_path / "run")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {start}") and err.count("\n") == 1, err
+
+
+def test_malformed_config_in_a_real_process_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps: 10\nbatch_size: [4, 8\n")
+    r = subprocess.run([sys.executable, "-m", "course_lib", "train", "--config", str(bad), "--out", str(tmp_path / "r")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
+    assert lines == [f"error: --config {bad}, line 3, column 1: not valid YAML: expected ',' or ']', but got "
+                     "'<stream end>' (while parsing a flow sequence at line 2)"]
+    assert not (tmp_path / "r").exists()

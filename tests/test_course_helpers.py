@@ -14,7 +14,7 @@ def test_check_verdicts(capsys):
     assert check("01.crop_share", 0.5) is False
     assert "not yet" in capsys.readouterr().out
     assert check("01.crop_share", 22 / 23) is True
-    assert check("01.sad_vector", "wrong type") is False
+    assert check("01.sad_fear_jaccard", "wrong type") is False
     with pytest.raises(ValueError, match="unknown exercise"):
         check("01.no_such_exercise", 1)
 
@@ -37,6 +37,54 @@ def test_ensure_packages_installs_only_missing(monkeypatch):
     monkeypatch.setattr(subprocess, "run", lambda cmd, **k: calls.append(cmd))
     setup_env.ensure_packages({"numpy": "numpy==0.0", "surely_not_a_module_xyz": "x-pkg"})
     assert len(calls) == 1 and calls[0][-1] == "x-pkg" and "numpy==0.0" not in calls[0]
+
+
+def test_too_old_package_is_installed_and_caches_invalidated(monkeypatch):
+    import importlib
+
+    import yaml
+
+    events = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **k: events.append(("pip", cmd)))
+    monkeypatch.setattr(importlib, "invalidate_caches", lambda: events.append(("invalidate", None)))
+    pkgs = {"yaml": "pyyaml>=999", "json": "json-is-stdlib"}     # yaml imports, but is too old
+    assert setup_env.ensure_packages(pkgs) == ["pyyaml>=999"]
+    assert [e[0] for e in events] == ["pip", "invalidate"]      # invalidate after installing
+    assert events[0][1][-1] == "pyyaml>=999"
+    # a floor the installed version meets: nothing to do, no pip, no invalidation
+    events.clear()
+    have = yaml.__version__
+    assert setup_env.ensure_packages({"yaml": f"pyyaml>={have}"}) == [] and events == []
+    assert setup_env.installed_version("pyyaml") == have        # the pip name, not the module name
+    assert setup_env.package_report(pkgs) == {"pyyaml>=999": f"{have} installed, need >=999"}
+
+
+def test_torch_numpy_dlib_are_never_version_checked(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("must not re-pin torch/numpy/dlib"))
+    # the same floor on a package that is version-checked is reported
+    assert setup_env.missing_packages({"tqdm": "tqdm>=999"}) == ["tqdm>=999"]
+    present = [m for m in ("dlib", "numpy", "torch", "torchvision") if importlib.util.find_spec(m)]
+    assert present, "the test needs at least one of torch/torchvision/numpy/dlib installed"
+    impossible = {m: f"{setup_env.PACKAGES[m].split('>')[0]}>=999" for m in present}
+    assert setup_env.missing_packages(impossible) == []
+    assert setup_env.ensure_packages(impossible) == []
+    assert setup_env.PRESENCE_ONLY == {"torch", "torchvision", "numpy", "dlib"}
+
+
+def test_setup_floors_match_pyproject():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    deps = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]["dependencies"]
+    norm = lambda r: re.split(r"[<>=!~ ]", r, maxsplit=1)[0].lower().replace("_", "-")
+    floors = {norm(r): r.replace(" ", "") for r in deps}
+    for mod, req in setup_env.PACKAGES.items():
+        if mod not in setup_env.PRESENCE_ONLY:
+            assert floors[norm(req)] == req, (req, floors[norm(req)])
+    assert setup_env.PACKAGES["ipywidgets"] == "ipywidgets>=7.7"    # Colab ships ipywidgets 7
 
 
 def test_fast_mode(monkeypatch):

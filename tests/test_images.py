@@ -25,6 +25,22 @@ def test_non_rgb_is_an_error_naming_the_file(tmp_path, mode, what):
     with pytest.raises(ImageError) as err:
         images.load_rgb(path)
     assert str(path) in str(err.value) and what in str(err.value)
+    assert isinstance(err.value, images.ImageModeError) and err.value.mode == mode   # read, but refused
+
+
+def test_read_rgb_reports_the_source_mode(tmp_path, rgb):
+    images.save_rgb(rgb, tmp_path / "c.png")
+    arr, mode = images.read_rgb(tmp_path / "c.png")
+    assert mode == "RGB" and np.array_equal(arr, rgb)
+    for m in ("L", "I;16", "RGBA"):
+        Image.new(m, (6, 4)).save(tmp_path / "m.png")
+        arr, mode = images.read_rgb(tmp_path / "m.png", convert=True)
+        assert mode == m and arr.shape == (4, 6, 3) and arr.dtype == np.uint8
+        assert f"(mode {m!r}) converted to 8-bit RGB" in images.conversion_note(mode)
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(ImageError) as err:
+        images.read_rgb(tmp_path / "bad.png", convert=True)
+    assert not isinstance(err.value, images.ImageModeError)
 
 
 def test_conversions(tmp_path):

@@ -246,3 +246,15 @@ def test_bench_models_measures_every_network_of_a_method():
 
     assert {k: v["params"] for k, v in r.items()} == methods.get("stargan").parameter_counts("cpu")
     assert all(v["update_s"] > 0 for v in r.values())
+
+
+def test_the_catalog_lists_every_registered_method_as_implemented():
+    """course_lib.catalog (README / book table) and the registry agree: each implemented
+    entry names its method module, and each method module is an implemented entry."""
+    import re
+
+    from course_lib import catalog, methods
+
+    named = {re.sub(r"\.py$", "", p).replace("_", "-") for m in catalog.METHODS if m.status == "implemented"
+             for p in re.findall(r"`course_lib/methods/(\w+\.py)`", m.where)}
+    assert named == set(methods.names())

@@ -12,6 +12,12 @@ from course_lib.commands import badges
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.name for p in NOTEBOOKS]
+#: Solution cells: collapsed behind a toggle in the book (input and output), a form in Colab.
+SOLUTION_TAG = "hide-cell"
+SOLUTION_TITLE = '# @title Solution {display-mode: "form"}'
+#: Words that may precede "lesson(s)" without a number ("this lesson", "later lessons").
+LESSON_WORDS = {"this", "each", "every", "a", "the", "first", "last", "next", "later", "following", "previous",
+                "earlier", "same"}
 
 
 def cells(path):
@@ -63,7 +69,9 @@ def test_template(nb):
     assert all(e.startswith(prefix + ".") for e in asked), f"exercise ids must start with {prefix}."
     for c in cs:
         if c["cell_type"] == "code" and "assert check(" in text(c):
-            assert "hide-input" in c.get("metadata", {}).get("tags", []), "solution cells are tagged hide-input"
+            assert SOLUTION_TAG in c.get("metadata", {}).get("tags", []), f"solution cells are tagged {SOLUTION_TAG}"
+            assert text(c).splitlines()[0] == SOLUTION_TITLE, \
+                f"a solution cell starts with {SOLUTION_TITLE!r} (collapsed in Colab)"
 
 
 def test_badges_point_at_the_repo_constant():
@@ -85,3 +93,103 @@ def test_badge_rewrite_detects_a_stale_url(tmp_path):
     assert badges.stale_files(tmp_path) == [tmp_path / nb.name]
     (tmp_path / nb.name).write_text(badges.expected_text(stale))
     assert "someone/else" in stale and badges.stale_files(tmp_path) == []
+
+
+def setup_cell(nb):
+    return text(next(c for c in cells(nb) if c["cell_type"] == "code"))
+
+
+def book_lessons(root=ROOT):
+    """Lesson numbers of the notebooks listed in _toc.yml (the NN prefix of each file)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [c["file"] for c in toc.get("chapters", [])]
+    return {int(m.group(1)) for f in files if (m := re.match(r"notebooks/(\d+)_", f))}
+
+
+def bad_lesson_references(markdown: str, lessons: set[int]) -> list[str]:
+    """References in ``markdown`` to a lesson that is not in the book: "Lesson 9", "Lessons 4-9",
+    or a lesson named by topic ("the interpolation lessons") instead of by number."""
+    bad = []
+    for m in re.finditer(r"\b[Ll]essons?\s+(\d+(?:\s*(?:–|-|,|and|or)\s*\d+)*)", markdown):
+        if any(int(n) not in lessons for n in re.findall(r"\d+", m.group(1))):
+            bad.append(m.group(0))
+    for m in re.finditer(r"\b(\w+)\s+lessons?\b(?!\s*\d)", markdown, re.I):
+        if m.group(1).lower() not in LESSON_WORDS:
+            bad.append(m.group(0))
+    return bad
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_lessons_point_only_to_lessons_in_the_book(nb):
+    md = "\n".join(text(c) for c in cells(nb) if c["cell_type"] == "markdown")
+    bad = bad_lesson_references(md, book_lessons())
+    assert not bad, f"{nb.name} refers to lessons that are not in _toc.yml (or not by number): {bad}"
+
+
+def test_lesson_reference_check_catches_a_missing_lesson():
+    lessons = {1, 2, 3, 4, 5, 6, 7, 8}
+    assert bad_lesson_references("**Next:** Lesson 9 turns to the other methods", lessons) == ["Lesson 9"]
+    assert bad_lesson_references("Lessons 4–9 build it", lessons) == ["Lessons 4–9"]
+    assert bad_lesson_references("The interpolation lessons use this ramp.", lessons) == ["interpolation lessons"]
+    assert bad_lesson_references("Lessons 4–6 built it; this lesson and later lessons use Lesson 8.", lessons) == []
+
+
+def test_setup_cell_is_the_same_in_every_notebook():
+    first = setup_cell(NOTEBOOKS[0])
+    for nb in NOTEBOOKS[1:]:
+        assert setup_cell(nb) == first, f"{nb.name}: copy the setup cell of {NOTEBOOKS[0].name} unchanged"
+    assert 'REPO_GIT = "' in first and "Could not clone" in first and "/content/course" in first
+
+
+class _Colab:
+    """Run the setup cell as in Colab: a fake google.colab module, subprocess.run recorded."""
+
+    def __init__(self, monkeypatch, clone_returncode, course_exists=False):
+        import os
+        import subprocess
+        import sys
+        import types
+
+        from course_lib import setup_env
+
+        self.calls = []
+        google = types.ModuleType("google")
+        google.colab = types.ModuleType("google.colab")
+        monkeypatch.setitem(sys.modules, "google", google)
+        monkeypatch.setitem(sys.modules, "google.colab", google.colab)
+        monkeypatch.setattr(sys, "path", list(sys.path))
+        monkeypatch.setattr(os.path, "isdir", lambda p: course_exists if p == "/content/course" else False)
+        monkeypatch.setattr(setup_env, "ensure_packages", lambda *a, **k: self.calls.append(["ensure_packages"]))
+
+        def run(cmd, **kw):
+            self.calls.append(list(cmd))
+            code = clone_returncode if cmd[:2] == ["git", "clone"] else 0
+            if kw.get("check") and code:
+                raise subprocess.CalledProcessError(code, cmd)
+            err = "fatal: repository 'https://github.com/x/y.git/' not found\n" if code else ""
+            return subprocess.CompletedProcess(cmd, code, stdout="", stderr=err)
+
+        monkeypatch.setattr(subprocess, "run", run)
+
+    def execute(self, nb):
+        exec(compile(setup_cell(nb), nb.name, "exec"), {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS[:1], ids=IDS[:1])
+def test_setup_cell_says_what_to_change_when_the_clone_fails(nb, monkeypatch):
+    colab = _Colab(monkeypatch, clone_returncode=128)
+    with pytest.raises(SystemExit) as err:
+        colab.execute(nb)
+    message = str(err.value)
+    assert "REPO_GIT" in message and "upload" in message and "/content/course" in message, message
+    assert "not found" in message, "git's reason is part of the message"
+    assert len(re.findall(r"[.!?](\s|$)", message)) == 1, f"one sentence: {message}"
+    assert [c[:2] for c in colab.calls] == [["git", "clone"]], "nothing is installed after a failed clone"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS[:1], ids=IDS[:1])
+def test_setup_cell_uses_an_uploaded_course_folder(nb, monkeypatch):
+    colab = _Colab(monkeypatch, clone_returncode=128, course_exists=True)
+    colab.execute(nb)
+    assert not any(c[:2] == ["git", "clone"] for c in colab.calls), "no clone when /content/course exists"
+    assert colab.calls[-1] == ["ensure_packages"] and "/content/course" in colab.calls[0]

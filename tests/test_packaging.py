@@ -53,3 +53,46 @@ def test_readme_commands_are_what_ci_runs():
     assert "bash scripts/course.sh main" in readme
     assert "bash scripts/course.sh test" in readme
     assert "bash scripts/course.sh test" in ci
+
+
+def test_license_is_an_spdx_string_with_a_backend_that_reads_it():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert data["project"]["license"] == "MIT"            # a string, not the deprecated {text = ...} table
+    floors = [r for r in data["build-system"]["requires"] if norm(r) == "setuptools"]
+    assert len(floors) == 1
+    m = re.fullmatch(r"setuptools>=(\d+)(\.\d+)*", floors[0].replace(" ", ""))
+    assert m and int(m.group(1)) >= 77, floors             # SPDX strings need setuptools >= 77
+
+
+def _ignored_data_patterns():
+    lines = (ROOT / ".gitignore").read_text().splitlines()
+    return [ln.strip().lstrip("/") for ln in lines if ln.strip().lstrip("/").startswith("data/")]
+
+
+def test_data_folder_is_committed_with_a_readme_naming_what_is_ignored():
+    readme = ROOT / "data" / "README.md"
+    assert readme.is_file(), "data/ must be committed with a README"
+    text = readme.read_text()
+    patterns = _ignored_data_patterns()
+    assert {"data/synthetic*/", "data/cache/"} <= set(patterns)
+    for pat in patterns:
+        assert f"`{pat}`" in text, f"data/README.md does not mention the ignored pattern {pat}"
+    # what the code writes under data/ is described there
+    from course_lib.datasets import DEFAULT_SYNTHETIC
+    assert f"`{DEFAULT_SYNTHETIC.relative_to(ROOT).as_posix()}/`" in text
+
+
+def test_git_ignores_the_data_folders_but_not_the_readme():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        import pytest
+        pytest.skip("not a git checkout")
+    probes = [p.replace("*", "") + "x.png" for p in _ignored_data_patterns()] + ["data/synthetic64/x.png"]
+
+    def ignored(path):
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+
+    assert [p for p in probes if not ignored(p)] == []
+    assert not ignored("data/README.md")

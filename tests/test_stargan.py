@@ -16,7 +16,7 @@ def shapes(module):
 
 
 def test_rafd_layout_keys_and_shapes_equal_official():
-    """The released RaFD 128x128 model: G(64, c_dim=8, 6), D(128, 64, 8, 6)."""
+    """The official solver's RaFD 128x128 setting: G(64, c_dim=8, 6), D(128, 64, 8, 6)."""
     with torch.device("meta"):
         assert shapes(stargan.Generator(64, 8, 6)) == shapes(Generator(64, 8, 6))
         assert shapes(stargan.Discriminator(128, 64, 8, 6)) == shapes(Discriminator(128, 64, 8, 6))
@@ -88,3 +88,16 @@ def test_wrong_checkpoint_errors(tmp_path):
         stargan.from_official_checkpoint(bad)
     with pytest.raises(ValueError, match="does not match"):
         stargan.load_official(stargan.Generator(4, 5, 1), Generator(4, 8, 1).state_dict())
+
+
+def test_published_celeba_generator_loads_but_generate_refuses_it(tmp_path):
+    """The official repository publishes CelebA generators (c_dim=5 attributes), no RaFD one:
+    the layout loads it, but a translator for the course's 8 expressions refuses it by name."""
+    from course_lib import trainer
+
+    path = tmp_path / "200000-G.ckpt"
+    torch.save(_randomised(Generator(conv_dim=8, c_dim=5, repeat_num=2), 3).state_dict(), path)
+    G, _ = stargan.from_official_checkpoint(path)
+    assert G.c_dim == 5
+    with pytest.raises(ValueError, match=r"200000-G\.ckpt.*c_dim=5.*CelebA"):
+        trainer.load_translator(path)

@@ -3,8 +3,9 @@
     python -m course_lib generate --checkpoint runs/main --image photo.jpg --target happy --out happy.png
     python -m course_lib generate --checkpoint 200000-G.ckpt --image photo.jpg --target all --out grid.png
 
-``--checkpoint``: a run folder, one of its checkpoints, or an official StarGAN generator
-checkpoint (yunjey/stargan, RaFD, c_dim=8).  The face is detected and aligned with dlib
+``--checkpoint``: a run folder, one of its checkpoints, or a StarGAN generator checkpoint in
+the official format (yunjey/stargan's solver trained on RaFD, c_dim=8; the published CelebA
+generators have c_dim=5 attributes and are refused).  The face is detected and aligned with dlib
 first (:func:`course_lib.align.align_face`, at the model's image size), unless ``--aligned``
 says the image already is a square aligned crop (it is then resized to the model's size;
 LGP-GAN still runs dlib on it for its eye and mouth landmarks).  ``--target all`` writes

@@ -13,8 +13,16 @@ when there are several (with a warning), align it (:func:`course_lib.align.align
   ``names`` (N,), ``landmarks`` (N, 68, 2), ``source_landmarks`` (N, 68, 2) and
   ``matrix`` (N, 3, 3), sorted by name;
 * ``DIR/report.csv``: one row per input file: ``file, status, faces, message`` with
-  status ``ok``, ``skipped`` (done before), ``several-faces`` (largest used), ``no-face``,
-  ``too-small`` or ``unreadable``.
+  status ``ok``, ``converted`` (not 8-bit RGB, converted and aligned; the message says
+  from what and how), ``skipped`` (done before), ``several-faces`` (largest used),
+  ``no-face``, ``too-small``, ``refused-mode`` (not 8-bit RGB and ``--no-convert``) or
+  ``unreadable`` (missing, corrupt or not an image: only files that could not be read);
+  the message of any other status also says when the photo was converted.
+
+Grayscale (8- or 16-bit), RGBA, palette and CMYK photos are converted to 8-bit RGB by
+default (CK+ and Oulu-CASIA, the landmark-guided GAN's datasets, are grayscale / NIR), with
+the conversions of :mod:`course_lib.images`; ``--no-convert`` refuses them instead
+(``refused-mode``).  ``--convert`` is the default and is kept for compatibility.
 
 Originals are only read (never written, moved or touched); DIR may not be PHOTOS, lie
 inside it or contain it.  Two inputs with the same stem (``a.jpg``, ``a.png``) get
@@ -28,10 +36,14 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-STATUSES = ("ok", "skipped", "several-faces", "no-face", "too-small", "unreadable")
+STATUSES = ("ok", "converted", "skipped", "several-faces", "no-face", "too-small", "refused-mode", "unreadable")
+#: statuses of the files whose aligned crop is in DIR/aligned after the run
+DONE = ("ok", "converted", "skipped", "several-faces")
 
 
 def register(sub):
+    import argparse
+
     p = sub.add_parser("preprocess", help="detect, align and crop faces in a folder of photos (dlib)",
                        description=__doc__.split("\n\n", 1)[1], formatter_class=_raw())
     p.add_argument("--in", dest="input", type=Path, required=True, help="folder of photos (read only)")
@@ -40,8 +52,9 @@ def register(sub):
     p.add_argument("--cnn", action="store_true", help="use dlib's CNN (MMOD) face detector instead of HOG (slower)")
     p.add_argument("--upsample", type=int, default=None,
                    help="dlib upsampling (default: 0, retried at 1 when no face is found)")
-    p.add_argument("--convert", action="store_true",
-                   help="convert grayscale / RGBA / CMYK / 16-bit images instead of reporting them")
+    p.add_argument("--convert", action=argparse.BooleanOptionalAction, default=True,
+                   help="convert grayscale / 16-bit / RGBA / CMYK images to 8-bit RGB (the default; "
+                        "reported as 'converted'); --no-convert refuses them (reported as 'refused-mode')")
     p.add_argument("--force", action="store_true", help="redo images that are already done")
     p.set_defaults(func=run)
 
@@ -79,32 +92,38 @@ def _save_npz(path: Path, **arrays) -> None:
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def process_one(path: Path, dest: Path, size: int, cnn: bool, upsample, convert: bool) -> tuple[str, int, str]:
+def process_one(path: Path, dest: Path, size: int, cnn: bool, upsample, convert: bool = True
+                ) -> tuple[str, int, str]:
     """Align one photo into ``dest``.png / .npz; returns (status, faces, message)."""
     import numpy as np
 
     from course_lib import align, landmarks
-    from course_lib.images import ImageError, load_rgb, save_rgb
+    from course_lib.images import ImageError, ImageModeError, conversion_note, read_rgb, save_rgb
 
     try:
-        image = load_rgb(path, convert=convert)
+        image, mode = read_rgb(path, convert=convert)
+    except ImageModeError as err:
+        return "refused-mode", 0, f"{err} Refused because of --no-convert (without it, it is converted)."
     except ImageError as err:
         return "unreadable", 0, str(err)
+    note = f"{path}: {conversion_note(mode)}" if mode != "RGB" else ""
+    and_note = f"; {note}" if note else ""
     if min(image.shape[:2]) < size:
-        return "too-small", 0, f"{path}: image is {image.shape[1]}x{image.shape[0]} px, smaller than the {size}x{size} crop"
+        return "too-small", 0, (f"{path}: image is {image.shape[1]}x{image.shape[0]} px, smaller than the "
+                                f"{size}x{size} crop{and_note}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             face, n = landmarks.largest_face(image, cnn=cnn, upsample=upsample, name=str(path))
     except landmarks.FaceNotFoundError as err:
-        return "no-face", 0, str(err)
+        return "no-face", 0, f"{err}{and_note}"
     out = align.align(image, face.landmarks, size)
     save_rgb(out.image, dest.with_suffix(".png"))
     _save_npz(dest.with_suffix(".npz"), landmarks=out.landmarks, source_landmarks=face.landmarks,
               matrix=out.transform.params.astype(np.float64))
     if n > 1:
-        return "several-faces", n, f"{path}: {n} faces found; used the largest"
-    return "ok", 1, ""
+        return "several-faces", n, f"{path}: {n} faces found; used the largest{and_note}"
+    return ("converted", 1, note) if note else ("ok", 1, "")
 
 
 def write_cache(aligned_dir: Path, cache: Path) -> int:
@@ -120,7 +139,7 @@ def write_cache(aligned_dir: Path, cache: Path) -> int:
 
 
 def preprocess_folder(inp: Path, out: Path, size: int = 128, cnn: bool = False, upsample=None,
-                      convert: bool = False, force: bool = False, progress: bool = True) -> list[dict]:
+                      convert: bool = True, force: bool = False, progress: bool = True) -> list[dict]:
     """Run the whole command on a folder; returns the report rows (also written to ``report.csv``)."""
     from tqdm.auto import tqdm
 
@@ -145,7 +164,9 @@ def preprocess_folder(inp: Path, out: Path, size: int = 128, cnn: bool = False, 
             status, n, msg = "skipped", 1, "done in an earlier run"
         else:
             status, n, msg = process_one(f, dest, size, cnn, upsample, convert)
-        if status not in ("ok", "skipped"):
+        if status == "converted":
+            bar.write(f"note: {msg}", file=sys.stderr)
+        elif status not in ("ok", "skipped"):
             bar.write(f"warning: {msg}", file=sys.stderr)
         rows.append({"file": f.name, "status": status, "faces": n, "message": msg})
     with open(out / "report.csv", "w", newline="") as fh:
@@ -162,5 +183,5 @@ def run(args) -> int:
     print(", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]) + f" (of {len(rows)} files)")
     print(f"aligned crops: {args.out / 'aligned'}; landmarks cache: {args.out / 'landmarks.npz'}; "
           f"report: {args.out / 'report.csv'}")
-    done = counts["ok"] + counts["skipped"] + counts["several-faces"]
+    done = sum(counts[s] for s in DONE)
     return 0 if done else 1

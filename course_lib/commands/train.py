@@ -54,18 +54,13 @@ def add_train_arguments(p, default_out):
 
 def build_config(args):
     """TrainConfig from the preset, then --config, then the command-line options."""
-    import yaml
-
-    from course_lib.config import ConfigError, preset
+    from course_lib.config import ConfigError, load_yaml_mapping, preset
 
     overrides = {"model": args.model, "data": args.data}
     if args.config is not None:
         if not args.config.is_file():
             raise ConfigError(f"--config {args.config}: no such file")
-        extra = yaml.safe_load(args.config.read_text()) or {}
-        if not isinstance(extra, dict):
-            raise ConfigError(f"--config {args.config}: expected a mapping of TrainConfig fields")
-        overrides.update(extra)
+        overrides.update(load_yaml_mapping(args.config, source=f"--config {args.config}"))
     for name in ("steps", "seed", "device", "threads"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)

@@ -1,10 +1,6 @@
 """Checkers of Lesson 1 (FACS and Action Units)."""
-import numpy as np
-
 from course_lib import facs
 from course_lib.exercises import exercise
-
-TABLE_I_AUS = sorted({a for e in facs.BASIC_EXPRESSIONS for a in facs.EXPRESSION_AUS[e]})
 
 
 @exercise("01.region_counts")
@@ -18,12 +14,15 @@ def _region_counts(answer):
                        "basic expressions (an AU used by two expressions counts twice)")
 
 
-@exercise("01.sad_vector")
-def _sad_vector(answer):
-    expected = facs.au_vector("sad", aus=TABLE_I_AUS)
-    a = np.asarray(answer, dtype=float)
-    assert a.shape == expected.shape, f"expected a vector of {len(TABLE_I_AUS)} entries (one per Table I AU), got shape {a.shape}"
-    assert np.array_equal(a, expected), "some entries are wrong: which AUs does Table I list for Sad?"
+@exercise("01.sad_fear_jaccard")
+def _sad_fear_jaccard(answer):
+    sad, fear = set(facs.EXPRESSION_AUS["sad"]), set(facs.EXPRESSION_AUS["fearful"])
+    expected = len(sad & fear) / len(sad | fear)
+    a = float(answer)
+    assert 0.0 <= a <= 1.0, "a Jaccard similarity is a number between 0 and 1"
+    assert abs(a - len(sad & fear) / len(sad)) > 1e-9, "close: divide by the size of the *union*, not of one set"
+    assert abs(a - expected) < 1e-9, ("not quite: count the AUs both prototypes share, then divide by the number "
+                                      "of distinct AUs in either of them")
 
 
 @exercise("01.crop_share")

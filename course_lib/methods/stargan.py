@@ -4,8 +4,9 @@ Adversarial (WGAN-GP) + classification + cycle reconstruction (lambda 10); no
 self-reconstruction and no mask.  Networks: the official layout
 (:mod:`course_lib.stargan`).  G translates in training mode, as the official
 ``solver.test()`` does (its InstanceNorm keeps running statistics that training never
-uses).  Released generators (yunjey/stargan ``*-G.ckpt``, RaFD, c_dim=8) load through
-:meth:`StarGAN.from_foreign_checkpoint`.
+uses).  Generators written by the official solver (yunjey/stargan ``*-G.ckpt``) trained on
+RaFD (c_dim=8) load through :meth:`StarGAN.from_foreign_checkpoint`; the published CelebA
+ones (c_dim=5 attributes) are refused.
 """
 from __future__ import annotations
 
@@ -88,9 +89,10 @@ class StarGAN(Method):
             return None
         if cfg["c_dim"] != facs.NUM_CLASSES:
             raise ValueError(f"{path}: this StarGAN generator has c_dim={cfg['c_dim']}; the course needs the "
-                             f"{facs.NUM_CLASSES} RaFD expressions (c_dim={facs.NUM_CLASSES}, e.g. the released "
-                             "RaFD 128x128 model)")
-        m = cls(size="paper", build=False)
+                             f"{facs.NUM_CLASSES} RaFD expressions (c_dim={facs.NUM_CLASSES}: a generator trained with "
+                             "the official solver on RaFD; the published CelebA generators have c_dim=5 attributes, "
+                             "not expressions)")
+        m = cls(size="paper", build=False)  # the official solver's RaFD setting: 128x128 (fully convolutional)
         m.nets = {"G": stargan.load_official(stargan.Generator(**cfg), state).to(device)}
         return m
 
