@@ -6,21 +6,22 @@ method in :mod:`course_lib.methods` with the paper's values as defaults) in its 
 field, validated against that dataclass.  A run folder keeps its ``config.yaml`` so that
 ``--resume`` and :func:`course_lib.trainer.load_translator` rebuild exactly the same models.
 Two words: a *training preset* (``paper``, ``colab-t4``, ``cpu``; ``train --preset``) sets
-the schedule; a *network size* (``model_preset``: ``paper`` or ``cpu``, :mod:`course_lib.presets`)
-sets the networks' widths and depths.
+the schedule; a *network size* (the field ``net_size``: ``paper`` or ``cpu``, :mod:`course_lib.presets`)
+sets the networks' widths and depths.  (Configs written before this distinction call the
+network size ``model_preset``; they still load.)
 
 Presets (:data:`PRESETS`):
 
 * ``paper`` -- LGP-GAN Section IV.B: 128x128 images, batch 16, Adam(lr 1e-4, betas 0.5/0.999),
   n_critic 5, lr constant for the first 100k iterations then decayed linearly to 0 over the
-  next 100k, lambda_gp 10, lambda_1..4 = 1, 10, 10, 0.1 (Eq. 2, 8, 9).  Networks: model
-  preset ``paper`` (Tables II/III).  Needs a GPU.
+  next 100k, lambda_gp 10, lambda_1..4 = 1, 10, 10, 0.1 (Eq. 2, 8, 9).  Networks: network
+  size ``paper`` (Tables II/III).  Needs a GPU.
 * ``colab-t4`` -- our choice: the ``paper`` networks and image size with a schedule meant to
   finish in about 2 hours on a free Colab T4 (40k iterations, same ratio of constant to decayed
   lr).  40k is an *estimate* (about 5.5 iterations/s), not a T4 measurement: no GPU was
   available when it was chosen.  ``python -m course_lib bench train --presets colab-t4`` (or
   Lesson 7's GPU cell) measures it on your GPU; adjust ``--steps`` accordingly.
-* ``cpu`` -- our choice, the embedded default: model preset ``cpu`` (64x64, thin networks), batch 8
+* ``cpu`` -- our choice, the embedded default: network size ``cpu`` (64x64, thin networks), batch 8
   (twice the updates of batch 16 for the same images/s) and a schedule (4000 iterations, decay
   from 2000) sized so the main job trains within 20 minutes on 2 CPU cores (measured: 1185 s).
   Two departures from Section IV.B, both ours, make the expressions learnable in a few
@@ -67,7 +68,7 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-MODEL_PRESETS = ("paper", "cpu")
+NET_SIZES = ("paper", "cpu")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -91,8 +92,8 @@ class TrainConfig:
     """Everything a training run needs; the defaults are the ``cpu`` preset (module docstring)."""
 
     model: str = "lgp-gan"            #: a method of course_lib.methods (python -m course_lib methods)
-    model_preset: str = "cpu"         #: network preset of course_lib.presets: "paper" | "cpu"
-    image_size: int = 64              #: images are resized to this; must equal the model preset's size
+    net_size: str = "cpu"             #: network size of course_lib.presets: "paper" | "cpu"
+    image_size: int = 64              #: images are resized to this; must equal the network size's
     data: str = "synthetic"           #: "synthetic" (data/synthetic, built if missing) or a folder
     synthetic_identities: int = 200   #: identities rendered when the synthetic set is built (our choice)
     batch_size: int = 8               #: paper IV.B: 16 (presets paper, colab-t4); cpu: 8, our choice
@@ -132,7 +133,7 @@ class TrainConfig:
         from course_lib import methods
 
         need(self.model in methods.names(), "model", f"one of {', '.join(methods.names())} (python -m course_lib methods)")
-        need(self.model_preset in MODEL_PRESETS, "model_preset", f"one of {', '.join(MODEL_PRESETS)}")
+        need(self.net_size in NET_SIZES, "net_size", f"one of {', '.join(NET_SIZES)} (network sizes)")
         need(self.device in DEVICES, "device", f"one of {', '.join(DEVICES)}")
         need(isinstance(self.data, str) and self.data != "", "data", "'synthetic' or a folder path")
         for name in ("image_size", "batch_size", "steps", "n_critic", "log_every", "sample_every",
@@ -144,8 +145,8 @@ class TrainConfig:
             need(isinstance(v, int) and not isinstance(v, bool) and v >= 0, name, "an integer >= 0")
         from course_lib.presets import PRESETS as NETS
 
-        need(self.image_size == NETS[self.model_preset].image_size, "image_size",
-             f"{NETS[self.model_preset].image_size}, the image size of model preset {self.model_preset!r}")
+        need(self.image_size == NETS[self.net_size].image_size, "image_size",
+             f"{NETS[self.net_size].image_size}, the image size of network size {self.net_size!r}")
         need(self.batch_size >= 2, "batch_size", "an integer >= 2 (targets are a permutation of the batch)")
         need(self.decay_start <= self.steps, "decay_start", f"<= steps ({self.steps})")
         need(_real(self.decay_from) and 0 < self.decay_from <= 1, "decay_from", "a number in (0, 1]")
@@ -188,6 +189,8 @@ class TrainConfig:
         if not isinstance(d, dict):
             raise ConfigError(f"{source}: expected a mapping of config fields, got {type(d).__name__}")
         d = dict(d)
+        if "model_preset" in d and "net_size" not in d:  # the network size's name before issue 14
+            d["net_size"] = d.pop("model_preset")
         legacy = {k: d.pop(k) for k in LEGACY_HYPER if k in d}
         if legacy:  # a config written before the methods had their own hyper-parameters
             from course_lib import methods
@@ -320,10 +323,10 @@ def _real(v) -> bool:
 
 #: Schedule and network choice of each training preset (see the module docstring).
 PRESETS: dict[str, dict] = {
-    "paper": dict(model_preset="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, hyper={},
+    "paper": dict(net_size="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, hyper={},
                   steps=200_000, decay_start=100_000,
                   sample_every=2000, checkpoint_every=2000, keep_every=20_000, log_every=50),
-    "colab-t4": dict(model_preset="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, hyper={},
+    "colab-t4": dict(net_size="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, hyper={},
                      steps=40_000, decay_start=20_000,
                      sample_every=1000, checkpoint_every=1000, keep_every=10_000, log_every=50),
     "cpu": dict(),  # the dataclass defaults
@@ -342,6 +345,8 @@ def preset(name: str, **overrides) -> TrainConfig:
         base = TrainConfig.__dataclass_fields__
         ratio = values.get("decay_start", base["decay_start"].default) / values.get("steps", base["steps"].default)
         overrides["decay_start"] = int(round(overrides["steps"] * ratio))
+    if "model_preset" in overrides and "net_size" not in overrides:  # the network size's old name
+        overrides["net_size"] = overrides.pop("model_preset")
     legacy = {k: overrides.pop(k) for k in LEGACY_HYPER if k in overrides}  # e.g. lambda_cls: 3 at the top
     hyper = {**values.get("hyper", CPU_HYPER), **legacy, **(overrides.pop("hyper", None) or {})}
     values.update(overrides)

@@ -1,4 +1,7 @@
-"""Network sizes (``model_preset``) and ``build_models(name, preset)``, each method's networks at a size.
+"""Network sizes (``TrainConfig.net_size``) and ``build_models(name, size)``, each method's networks at a size.
+
+(A *network size* says how wide and deep the networks are; a *training preset*,
+:data:`course_lib.config.PRESETS`, says how they are trained.)
 
 ``paper``: LGP-GAN Tables II and III exactly - 128x128 faces, 64 base channels, 6/3
 residual blocks (global/local generators), 6/4 discriminator layers (global/local), region

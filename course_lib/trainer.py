@@ -47,8 +47,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def build_method(config: TrainConfig):
-    """The :class:`~course_lib.methods.Method` of ``config`` (its networks built at ``config.model_preset``)."""
-    return methods.get(config.model)(config.method_hyper(), config.model_preset)
+    """The :class:`~course_lib.methods.Method` of ``config`` (its networks built at network size ``config.net_size``)."""
+    return methods.get(config.model)(config.method_hyper(), config.net_size)
 
 
 # ----------------------------------------------------------------------------- data
@@ -312,7 +312,7 @@ class Trainer:
     def summary(self, start_step: int, interrupted: bool) -> dict:
         secs = getattr(self, "_session_elapsed", 0.0)
         done = self.step - start_step
-        return {"model": self.config.model, "model_preset": self.config.model_preset, "step": self.step,
+        return {"model": self.config.model, "net_size": self.config.net_size, "step": self.step,
                 "steps": self.config.steps, "interrupted": interrupted,
                 "wall_time_s": round(self.elapsed, 1), "this_session_s": round(secs, 1),
                 "images_per_s": round(done * self.config.batch_size / secs, 2) if secs > 0 and done else None,

@@ -87,7 +87,7 @@ from course_lib.lesson import fast_mode, pick, repo_root
 for name in PRESETS:
     c = preset(name)
     h = c.method_hyper()  # the method's hyper-parameters (course_lib.methods.lgp_gan.Hyper)
-    print(f"{name:9s} nets={c.model_preset:5s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
+    print(f"{name:9s} nets={c.net_size:5s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
           f"decay from {c.decay_start:>7,}  n_critic={c.n_critic} lr G/D={c.g_lr:g}/{c.d_lr:g} betas=({c.beta1}, {c.beta2})"
           f" lambda_1 D/G={h.lambda_cls if h.lambda_cls_d is None else h.lambda_cls_d:g}/{h.lambda_cls:g}")
 print("loss weights (Eq. 2, 8, 9):", preset("paper").hyper)

@@ -258,3 +258,12 @@ def test_the_catalog_lists_every_registered_method_as_implemented():
     named = {re.sub(r"\.py$", "", p).replace("_", "-") for m in catalog.METHODS if m.status == "implemented"
              for p in re.findall(r"`course_lib/methods/(\w+\.py)`", m.where)}
     assert named == set(methods.names())
+
+
+def test_network_size_and_training_preset_are_two_words():
+    from course_lib.config import PRESETS, TrainConfig, preset
+
+    assert preset("paper").net_size == "paper" and "model_preset" not in TrainConfig().to_dict()
+    assert TrainConfig.from_dict({"model_preset": "paper", "image_size": 128}).net_size == "paper"  # old configs
+    assert preset("cpu", model_preset="paper", image_size=128).net_size == "paper"
+    assert set(PRESETS) == {"paper", "colab-t4", "cpu"}

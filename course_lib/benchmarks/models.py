@@ -8,7 +8,7 @@ with the cycle and self-reconstruction passes), at ``--batch`` random images, an
 floating-point operations of that update (counted by ``torch.utils.flop_counter``,
 machine-independent: seconds = GFLOP / achieved GFLOP/s; "nan" where the counter cannot follow
 a gradient penalty's double backward).  The ``paper`` size takes
-minutes per method on a CPU; ``--presets cpu`` for a quick run.  A training iteration is
+minutes per method on a CPU; ``--sizes cpu`` for a quick run.  A training iteration is
 one critic update, every ``n_critic``-th also a G update.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ def add_arguments(parser):
 
     parser.add_argument("--models", nargs="+", default=list(methods.names()), choices=methods.names(),
                         help="methods to measure (default: every registered one)")
-    parser.add_argument("--presets", nargs="+", default=["cpu", "paper"], help="network sizes (default: cpu paper)")
+    parser.add_argument("--sizes", nargs="+", default=["cpu", "paper"], help="network sizes (default: cpu paper)")
     parser.add_argument("--batch", type=int, default=16, help="batch size (default 16, the paper's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions after one warm-up (median)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
@@ -98,7 +98,7 @@ def run(args) -> int:
     batch, repeats = (2, 1) if fast_mode() else (args.batch, args.repeats)
     print(f"one update (loss forward + backward) per network, batch {batch}, median of {repeats} after 1 warm-up")
     print(f"{'method':<11} {'size':<6} {'px':>4} {'network':>7} {'params':>11} {'GFLOP':>8} {'update s':>9}")
-    for preset in args.presets:
+    for preset in args.sizes:
         p = get_preset(preset)
         for name in args.models:
             for net, r in measure(name, p, batch, repeats, args.device, args.seed).items():

@@ -4,7 +4,7 @@
     python -m course_lib train --model stargan --set lambda_cls=3 --out runs/NAME
 
 ``--preset`` is a *training preset* (schedule); the networks' size comes with it
-(``model_preset``).  ``--set KEY=VALUE`` sets a field of the config or a hyper-parameter
+(``net_size``, a *network size*).  ``--set KEY=VALUE`` sets a field of the config or a hyper-parameter
 of the method (``python -m course_lib methods`` lists them); the value is read as YAML.
 
 The run folder holds config.yaml, checkpoints/last.pt, log.csv, samples/, masks/,
