@@ -84,6 +84,11 @@ def load(path, map_location="cpu") -> dict:
                               "the file is truncated, corrupt or not a torch checkpoint") from err
 
 
+#: The format of a training checkpoint (:class:`course_lib.trainer.Trainer`); :func:`read_run_state`
+#: also reads format 1 (before the method registry: ``G``, ``D``, ``g_opt``, ``d_opt`` at the top).
+RUN_FORMAT = "course_lib.trainer/2"
+
+
 def read_run_state(path, map_location="cpu"):
     """:func:`load` a file; when it is a training checkpoint of this course, in the current format.
 
@@ -100,7 +105,7 @@ def read_run_state(path, map_location="cpu"):
         state = dict(state)
         state["nets"] = {"G": state.pop("G"), "D": state.pop("D")}
         state["optimizers"] = {"G": state.pop("g_opt"), "D": state.pop("d_opt")}
-        state["format"] = "course_lib.trainer/2"
+        state["format"] = RUN_FORMAT
     elif version != "2":
         raise CheckpointError(f"{path}: checkpoint format {state['format']!r} is newer than this course_lib "
                               "(reads course_lib.trainer/1 and /2); update the course")
