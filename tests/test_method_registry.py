@@ -267,3 +267,31 @@ def test_network_size_and_training_preset_are_two_words():
     assert TrainConfig.from_dict({"model_preset": "paper", "image_size": 128}).net_size == "paper"  # old configs
     assert preset("cpu", model_preset="paper", image_size=128).net_size == "paper"
     assert set(PRESETS) == {"paper", "colab-t4", "cpu"}
+
+
+def test_hyper_parameters_from_yaml_and_saved_in_config_yaml(tmp_path):
+    from course_lib import cli
+    from course_lib.config import ConfigError, TrainConfig
+
+    y = tmp_path / "c.yaml"
+    y.write_text("model: stargan\nhyper:\n  lambda_cls: 2\n")
+    assert TrainConfig.load(y).hyper["lambda_cls"] == 2.0
+    y.write_text("model: stargan\nhyper:\n  lambda_self: 2\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml.*'stargan'.*lambda_self"):
+        TrainConfig.load(y)
+    mod = _script("record_old_checkpoints")
+    data = tmp_path / "faces"
+    from course_lib import facs
+
+    for k in range(16):  # a folder per expression, two people
+        from PIL import Image
+
+        img = mod.faces()["image"][k].permute(1, 2, 0).numpy()
+        (data / facs.EXPRESSIONS[k % 8]).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(data / facs.EXPRESSIONS[k % 8] / f"p{k // 8}_{k}.png")
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("batch_size: 2\nn_critic: 1\nn_samples: 1\nthreads: 1\n")
+    assert cli.main(["train", "--model", "stargan", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1",
+                     "--config", str(tiny), "--set", "lambda_cls=3", "--set", "lambda_cycle=5"]) == 0
+    saved = TrainConfig.load(tmp_path / "run" / "config.yaml")
+    assert (saved.hyper["lambda_cls"], saved.hyper["lambda_cycle"], saved.hyper["lambda_cls_d"]) == (3.0, 5.0, 6.0)
