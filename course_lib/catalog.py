@@ -26,12 +26,15 @@ class Method:
 
 METHODS: tuple[Method, ...] = (
     Method("LGP-GAN", "Xia et al., IEEE TCSVT 2021", "seed method (primary)", "none published",
-           "implemented", "`course_lib/lgp_gan.py`; trained by the main job; Lessons 1-8"),
+           "implemented", "`course_lib/methods/lgp_gan.py` (`train --model lgp-gan`), networks in "
+           "`course_lib/lgp_gan.py`; trained by the main job; Lessons 1-8"),
     Method("StarGAN", "Choi et al., CVPR 2018", "baseline", "official: yunjey/stargan",
-           "implemented", "`course_lib/stargan.py` (the official generator/discriminator layout; "
+           "implemented", "`course_lib/methods/stargan.py` (`train --model stargan`); "
+           "`course_lib/stargan.py` (the official generator/discriminator layout; "
            "`generate` loads generators trained by the official solver with 8 labels); Lesson 5"),
     Method("GANimation", "Pumarola et al., ECCV 2018", "baseline", "official: albertpumarola/GANimation",
-           "implemented", "`course_lib/ganimation.py` (AU-conditioned attention generator); its loss "
+           "implemented", "`course_lib/methods/ganimation.py` (`train --model ganimation`); "
+           "`course_lib/ganimation.py` (AU-conditioned attention generator); its loss "
            "weights and update order are not yet matched to the official code (planned); Lesson 5"),
     Method("Cascade EF-GAN", "Wu et al., CVPR 2020", "seed method", "none published",
            "planned", "its region crops (Lesson 3), mask convention (Lesson 4) and R/G/R+G "

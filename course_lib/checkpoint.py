@@ -20,7 +20,14 @@ class CheckpointError(ValueError):
 
 def atomic_write_bytes(path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file + fsync + os.replace)."""
-    return _atomic(Path(path), lambda f: f.write(data))
+    return atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write(path, write) -> Path:
+    """The course's one atomic write: ``write(f)`` fills a temporary file (binary) in the same
+    folder, which is flushed, fsynced, given the usual permissions and renamed over ``path``;
+    on any error (Ctrl-C included) ``path`` is untouched and the temporary file removed."""
+    return _atomic(Path(path), write)
 
 
 def _atomic(path: Path, write) -> Path:
@@ -31,6 +38,9 @@ def _atomic(path: Path, write) -> Path:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:  # KeyboardInterrupt included: never leave a half-written temp file
         try:
@@ -57,7 +67,8 @@ def save(state: dict, path) -> Path:
 
 
 def load(path, map_location="cpu") -> dict:
-    """Load a checkpoint written by :func:`save` (tensors, numbers, strings and lists only).
+    """The course's one checkpoint loader: a file written by :func:`save` (or any ``torch.save`` of
+    tensors, numbers, strings, lists and dicts: state_dicts, released weights, classifiers).
 
     Uses ``weights_only=True``: a checkpoint never executes code when loaded.
     """
@@ -71,6 +82,34 @@ def load(path, map_location="cpu") -> dict:
     except Exception as err:
         raise CheckpointError(f"{path}: cannot load checkpoint ({type(err).__name__}: {err}); "
                               "the file is truncated, corrupt or not a torch checkpoint") from err
+
+
+#: The format of a training checkpoint (:class:`course_lib.trainer.Trainer`); :func:`read_run_state`
+#: also reads format 1 (before the method registry: ``G``, ``D``, ``g_opt``, ``d_opt`` at the top).
+RUN_FORMAT = "course_lib.trainer/2"
+
+
+def read_run_state(path, map_location="cpu"):
+    """:func:`load` a file; when it is a training checkpoint of this course, in the current format.
+
+    Format 1 (``course_lib.trainer/1``, written before the method registry) kept the networks
+    and optimisers as ``G``, ``D``, ``g_opt``, ``d_opt``; format 2 keeps ``nets`` and
+    ``optimizers`` as ``{network name: state}``.  The config's hyper-parameters are upgraded
+    by :meth:`course_lib.config.TrainConfig.from_dict`.  Anything else is returned as loaded.
+    """
+    state = load(path, map_location)
+    if not isinstance(state, dict) or not str(state.get("format", "")).startswith("course_lib.trainer/"):
+        return state
+    version = state["format"].rsplit("/", 1)[1]
+    if version == "1":
+        state = dict(state)
+        state["nets"] = {"G": state.pop("G"), "D": state.pop("D")}
+        state["optimizers"] = {"G": state.pop("g_opt"), "D": state.pop("d_opt")}
+        state["format"] = RUN_FORMAT
+    elif version != "2":
+        raise CheckpointError(f"{path}: checkpoint format {state['format']!r} is newer than this course_lib "
+                              "(reads course_lib.trainer/1 and /2); update the course")
+    return state
 
 
 # -- random states ------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -31,6 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course_lib import facs
+from course_lib.images import unit_from_uint8
 
 FORMAT = "course-expression-classifier/1"
 
@@ -84,7 +84,7 @@ class ExpressionClassifier(nn.Module):
 
 def as_float(x: torch.Tensor) -> torch.Tensor:
     """uint8 images (B,3,H,W) -> float in [-1, 1]; float images pass through."""
-    return x.float().div(127.5).sub(1.0) if x.dtype == torch.uint8 else x.float()
+    return unit_from_uint8(x) if x.dtype == torch.uint8 else x.float()
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator | None = None):
@@ -191,29 +191,23 @@ def extract_features(model: ExpressionClassifier, images: torch.Tensor, batch_si
 
 def save_classifier(model: ExpressionClassifier, path: str | os.PathLike, **meta) -> Path:
     """Write the classifier (hyper-parameters, weights, ``meta``) atomically to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        torch.save({"format": FORMAT, "hparams": model.hparams,
-                    "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "meta": meta}, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    from course_lib import checkpoint
+
+    return checkpoint.save({"format": FORMAT, "hparams": model.hparams,
+                            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "meta": meta}, path)
 
 
 def load_classifier(path: str | os.PathLike, device="cpu") -> ExpressionClassifier:
     """Load what :func:`save_classifier` wrote (eval mode); ``.meta`` holds its metadata."""
+    from course_lib import checkpoint
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such classifier file")
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:
-        raise ValueError(f"{path}: cannot read the classifier ({type(err).__name__}: {err})") from err
+        blob = checkpoint.load(path)
+    except checkpoint.CheckpointError as err:
+        raise ValueError(f"{path}: cannot read the classifier ({err})") from err
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ValueError(f"{path}: not an expression classifier written by course_lib.classifier "
                          f"(expected format {FORMAT!r})")

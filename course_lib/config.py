@@ -1,21 +1,27 @@
 """Training configuration: one dataclass, loadable from / savable to YAML, with three presets.
 
-Every knob of :mod:`course_lib.trainer` lives in :class:`TrainConfig`; a run folder keeps its
-``config.yaml`` so that ``--resume`` and :func:`course_lib.trainer.load_translator` rebuild
-exactly the same models.
+Every knob of :mod:`course_lib.trainer` lives in :class:`TrainConfig`: the schedule and the
+runtime as its fields, the method's own hyper-parameters (its loss weights, a dataclass per
+method in :mod:`course_lib.methods` with the paper's values as defaults) in its ``hyper``
+field, validated against that dataclass.  A run folder keeps its ``config.yaml`` so that
+``--resume`` and :func:`course_lib.trainer.load_translator` rebuild exactly the same models.
+Two words: a *training preset* (``paper``, ``colab-t4``, ``cpu``; ``train --preset``) sets
+the schedule; a *network size* (the field ``net_size``: ``paper`` or ``cpu``, :mod:`course_lib.presets`)
+sets the networks' widths and depths.  (Configs written before this distinction call the
+network size ``model_preset``; they still load.)
 
 Presets (:data:`PRESETS`):
 
 * ``paper`` -- LGP-GAN Section IV.B: 128x128 images, batch 16, Adam(lr 1e-4, betas 0.5/0.999),
   n_critic 5, lr constant for the first 100k iterations then decayed linearly to 0 over the
-  next 100k, lambda_gp 10, lambda_1..4 = 1, 10, 10, 0.1 (Eq. 2, 8, 9).  Networks: model
-  preset ``paper`` (Tables II/III).  Needs a GPU.
+  next 100k, lambda_gp 10, lambda_1..4 = 1, 10, 10, 0.1 (Eq. 2, 8, 9).  Networks: network
+  size ``paper`` (Tables II/III).  Needs a GPU.
 * ``colab-t4`` -- our choice: the ``paper`` networks and image size with a schedule meant to
   finish in about 2 hours on a free Colab T4 (40k iterations, same ratio of constant to decayed
   lr).  40k is an *estimate* (about 5.5 iterations/s), not a T4 measurement: no GPU was
   available when it was chosen.  ``python -m course_lib bench train --presets colab-t4`` (or
   Lesson 7's GPU cell) measures it on your GPU; adjust ``--steps`` accordingly.
-* ``cpu`` -- our choice, the embedded default: model preset ``cpu`` (64x64, thin networks), batch 8
+* ``cpu`` -- our choice, the embedded default: network size ``cpu`` (64x64, thin networks), batch 8
   (twice the updates of batch 16 for the same images/s) and a schedule (4000 iterations, decay
   from 2000) sized so the main job trains within 20 minutes on 2 CPU cores (measured: 1185 s).
   Two departures from Section IV.B, both ours, make the expressions learnable in a few
@@ -59,12 +65,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-MODELS = ("lgp-gan", "stargan", "ganimation")
-MODEL_PRESETS = ("paper", "cpu")
-ATTENTION_VARIANTS = ("l2", "ganimation")
+NET_SIZES = ("paper", "cpu")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -72,31 +76,38 @@ class ConfigError(ValueError):
     """An invalid configuration value; the message names the field and what is expected."""
 
 
+#: The ``cpu`` training preset's departure from the papers' loss weights (module docstring):
+#: lambda_1 = 6 in the critics' objective, for every method that has ``lambda_cls_d``.
+CPU_HYPER = {"lambda_cls_d": 6.0}
+
+#: Hyper-parameters that were fields of TrainConfig before each method had its own dataclass
+#: (format-1 checkpoints, old config.yaml files): read into ``hyper``, dropped for methods
+#: that never used them.
+LEGACY_HYPER = ("lambda_cls", "lambda_cls_d", "lambda_cycle", "lambda_self", "lambda_att", "lambda_gp",
+                "attention_variant", "tv_weight")
+
+
 @dataclass
 class TrainConfig:
     """Everything a training run needs; the defaults are the ``cpu`` preset (module docstring)."""
 
-    model: str = "lgp-gan"            #: "lgp-gan" | "stargan" | "ganimation"
-    model_preset: str = "cpu"         #: network preset of course_lib.presets: "paper" | "cpu"
-    image_size: int = 64              #: images are resized to this; must equal the model preset's size
+    model: str = "lgp-gan"            #: a method of course_lib.methods (python -m course_lib methods)
+    net_size: str = "cpu"             #: network size of course_lib.presets: "paper" | "cpu"
+    image_size: int = 64              #: images are resized to this; must equal the network size's
     data: str = "synthetic"           #: "synthetic" (data/synthetic, built if missing) or a folder
     synthetic_identities: int = 200   #: identities rendered when the synthetic set is built (our choice)
     batch_size: int = 8               #: paper IV.B: 16 (presets paper, colab-t4); cpu: 8, our choice
     steps: int = 4_000                #: iterations = discriminator updates (paper: 100k + 100k)
     decay_start: int = 2_000          #: lr constant before this iteration, then linear to 0 at `steps`
+    decay_from: float = 1.0           #: lr factor at decay_start (1; less only in a run extended during its decay)
     n_critic: int = 5                 #: D updates per G update (paper IV.B)
     g_lr: float = 2e-4                #: paper IV.B: 1e-4 (presets paper, colab-t4); cpu: 2e-4, our choice
     d_lr: float = 8e-4                #: paper IV.B: 1e-4 (presets paper, colab-t4); cpu: 8e-4, our choice
     beta1: float = 0.5                #: paper IV.B
     beta2: float = 0.999              #: paper IV.B
-    lambda_cls: float = 1.0           #: lambda_1 (Eq. 9; also Eq. 8 unless lambda_cls_d is set)
-    lambda_cls_d: float | None = 6.0  #: lambda_1 of the critics' Eq. 8 if it differs (None: lambda_cls); cpu: 6, our choice
-    lambda_cycle: float = 10.0        #: lambda_2 (Eq. 9)
-    lambda_self: float = 10.0         #: lambda_3 (Eq. 9)
-    lambda_att: float = 0.1           #: lambda_4 (Eq. 9)
-    lambda_gp: float = 10.0           #: lambda_gp (Eq. 2)
-    attention_variant: str = "l2"     #: "l2" (Eq. 7) or "ganimation" (mean + total variation)
-    tv_weight: float = 1e-4           #: TV weight of the "ganimation" attention variant (losses.GANIMATION_TV_WEIGHT)
+    #: the method's hyper-parameters (``methods.<name>.Hyper``: loss weights with the paper's
+    #: defaults); given partially, stored complete; the cpu preset sets lambda_cls_d = 6
+    hyper: dict = field(default_factory=lambda: dict(CPU_HYPER))
     seed: int = 0
     device: str = "auto"              #: "auto" (GPU when present) | "cpu" | "cuda"
     amp: bool = False                 #: mixed precision on GPU
@@ -119,10 +130,10 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(f"config field {name!r} = {getattr(self, name)!r}: expected {expected}")
 
-        need(self.model in MODELS, "model", f"one of {', '.join(MODELS)}")
-        need(self.model_preset in MODEL_PRESETS, "model_preset", f"one of {', '.join(MODEL_PRESETS)}")
-        need(self.attention_variant in ATTENTION_VARIANTS, "attention_variant",
-             f"one of {', '.join(ATTENTION_VARIANTS)}")
+        from course_lib import methods
+
+        need(self.model in methods.names(), "model", f"one of {', '.join(methods.names())} (python -m course_lib methods)")
+        need(self.net_size in NET_SIZES, "net_size", f"one of {', '.join(NET_SIZES)} (network sizes)")
         need(self.device in DEVICES, "device", f"one of {', '.join(DEVICES)}")
         need(isinstance(self.data, str) and self.data != "", "data", "'synthetic' or a folder path")
         for name in ("image_size", "batch_size", "steps", "n_critic", "log_every", "sample_every",
@@ -134,32 +145,39 @@ class TrainConfig:
             need(isinstance(v, int) and not isinstance(v, bool) and v >= 0, name, "an integer >= 0")
         from course_lib.presets import PRESETS as NETS
 
-        need(self.image_size == NETS[self.model_preset].image_size, "image_size",
-             f"{NETS[self.model_preset].image_size}, the image size of model preset {self.model_preset!r}")
+        need(self.image_size == NETS[self.net_size].image_size, "image_size",
+             f"{NETS[self.net_size].image_size}, the image size of network size {self.net_size!r}")
         need(self.batch_size >= 2, "batch_size", "an integer >= 2 (targets are a permutation of the batch)")
         need(self.decay_start <= self.steps, "decay_start", f"<= steps ({self.steps})")
+        need(_real(self.decay_from) and 0 < self.decay_from <= 1, "decay_from", "a number in (0, 1]")
         for name in ("g_lr", "d_lr"):
             v = getattr(self, name)
             need(_real(v) and v > 0, name, "a positive number")
         for name in ("beta1", "beta2"):
             v = getattr(self, name)
             need(_real(v) and 0 <= v < 1, name, "a number in [0, 1)")
-        for name in ("lambda_cls", "lambda_cycle", "lambda_self", "lambda_att", "lambda_gp", "tv_weight"):
-            v = getattr(self, name)
-            need(_real(v) and v >= 0, name, "a number >= 0")
-        need(self.lambda_cls_d is None or (_real(self.lambda_cls_d) and self.lambda_cls_d >= 0), "lambda_cls_d",
-             "null (same as lambda_cls) or a number >= 0")
+        need(isinstance(self.hyper, dict), "hyper", f"a mapping of the hyper-parameters of method {self.model!r}")
+        try:
+            self.hyper = dataclasses.asdict(methods.make_hyper(self.model, self.hyper, lenient=tuple(CPU_HYPER)))
+        except methods.HyperError as err:
+            raise ConfigError(f"config field 'hyper': {err}") from None
         for name in ("amp", "cache_in_memory"):
             need(isinstance(getattr(self, name), bool), name, "true or false")
         return self
 
     # -- schedule ---------------------------------------------------------------------
+    def method_hyper(self):
+        """The method's hyper-parameter dataclass (``methods.<model>.Hyper``) of this config."""
+        from course_lib import methods
+
+        return methods.make_hyper(self.model, self.hyper)
+
     def lr_factor(self, step: int) -> float:
         """Learning-rate multiplier at iteration ``step`` (0-based): 1 before ``decay_start``,
-        then linear to 0 at ``steps`` (paper IV.B: "decayed linearly to 0")."""
+        then linear from ``decay_from`` (1) to 0 at ``steps`` (paper IV.B: "decayed linearly to 0")."""
         if step < self.decay_start or self.steps == self.decay_start:
             return 1.0
-        return max(0.0, 1.0 - (step - self.decay_start) / (self.steps - self.decay_start))
+        return max(0.0, self.decay_from * (1.0 - (step - self.decay_start) / (self.steps - self.decay_start)))
 
     # -- YAML -------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -170,6 +188,17 @@ class TrainConfig:
         """Build from a dict; unknown keys and wrong types are :class:`ConfigError` naming them."""
         if not isinstance(d, dict):
             raise ConfigError(f"{source}: expected a mapping of config fields, got {type(d).__name__}")
+        d = dict(d)
+        if "model_preset" in d and "net_size" not in d:  # the network size's name before issue 14
+            d["net_size"] = d.pop("model_preset")
+        legacy = {k: d.pop(k) for k in LEGACY_HYPER if k in d}
+        if legacy:  # a config written before the methods had their own hyper-parameters
+            from course_lib import methods
+
+            model = d.get("model", cls.__dataclass_fields__["model"].default)
+            keep = {f.name for f in dataclasses.fields(methods.get(model).Hyper)} if model in methods.names() else set(legacy)
+            base = {} if "hyper" in d else dict(CPU_HYPER)  # the old default of lambda_cls_d
+            d["hyper"] = {**base, **{k: v for k, v in legacy.items() if k in keep}, **(d.get("hyper") or {})}
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(d) - set(known))
         if unknown:
@@ -203,8 +232,41 @@ class TrainConfig:
             raise ConfigError(f"{path}: no such config file")
         return cls.from_dict(load_yaml_mapping(path), source=str(path))
 
+    def extended(self, steps: int, at: int = 0) -> "TrainConfig":
+        """This run with ``steps`` iterations in total (``--resume --steps``), resumed at iteration ``at``.
+
+        What extending (or shortening) a run does to the schedule, our rule: the learning rate
+        never rises above that of the last update before the resume point.
+
+        * still in the constant phase (``at <= decay_start``): the decay start moves with the
+          length, keeping the run's constant/decay ratio (as :func:`preset` does for ``--steps``),
+          but not before ``at``;
+        * already decaying: the factor continues from that of the last update, ``lr_factor(at - 1)``,
+          linearly to 0 at the new end (``decay_start = at - 1``, ``decay_from = lr_factor(at - 1)``).
+          A finished run (say 4000 iterations, last factor 0.0005) extended to 8000 therefore
+          goes on at that small rate: to train longer at a useful rate, start a new run with
+          more ``--steps``.
+
+        ``steps < at`` is an error.
+        """
+        if steps == self.steps:
+            return self
+        if steps < at:
+            raise ConfigError(f"--steps {steps}: the run is already at iteration {at}; expected >= {at}")
+        if at <= self.decay_start:
+            start = max(at, int(round(self.decay_start * steps / self.steps)))
+            return self.replace(steps=steps, decay_start=min(start, steps))
+        return self.replace(steps=steps, decay_start=at - 1, decay_from=self.lr_factor(at - 1))
+
     def replace(self, **changes) -> "TrainConfig":
-        """A copy with ``changes`` applied (validated)."""
+        """A copy with ``changes`` applied (validated).  A new ``model`` without ``hyper`` keeps
+        the hyper-parameters the new method also has."""
+        if "model" in changes and "hyper" not in changes and changes["model"] != self.model:
+            from course_lib import methods
+
+            if changes["model"] in methods.names():
+                have = {f.name for f in dataclasses.fields(methods.get(changes["model"]).Hyper)}
+                changes["hyper"] = {k: v for k, v in self.hyper.items() if k in have}
         return dataclasses.replace(self, **changes)
 
 
@@ -261,10 +323,10 @@ def _real(v) -> bool:
 
 #: Schedule and network choice of each training preset (see the module docstring).
 PRESETS: dict[str, dict] = {
-    "paper": dict(model_preset="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, lambda_cls_d=None,
+    "paper": dict(net_size="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, hyper={},
                   steps=200_000, decay_start=100_000,
                   sample_every=2000, checkpoint_every=2000, keep_every=20_000, log_every=50),
-    "colab-t4": dict(model_preset="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, lambda_cls_d=None,
+    "colab-t4": dict(net_size="paper", image_size=128, batch_size=16, g_lr=1e-4, d_lr=1e-4, hyper={},
                      steps=40_000, decay_start=20_000,
                      sample_every=1000, checkpoint_every=1000, keep_every=10_000, log_every=50),
     "cpu": dict(),  # the dataclass defaults
@@ -283,7 +345,12 @@ def preset(name: str, **overrides) -> TrainConfig:
         base = TrainConfig.__dataclass_fields__
         ratio = values.get("decay_start", base["decay_start"].default) / values.get("steps", base["steps"].default)
         overrides["decay_start"] = int(round(overrides["steps"] * ratio))
+    if "model_preset" in overrides and "net_size" not in overrides:  # the network size's old name
+        overrides["net_size"] = overrides.pop("model_preset")
+    legacy = {k: overrides.pop(k) for k in LEGACY_HYPER if k in overrides}  # e.g. lambda_cls: 3 at the top
+    hyper = {**values.get("hyper", CPU_HYPER), **legacy, **(overrides.pop("hyper", None) or {})}
     values.update(overrides)
+    values["hyper"] = hyper
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

@@ -33,7 +33,8 @@ from course_lib.images import list_images, load_rgb, save_rgb, to_tensor
 from course_lib.lesson import repo_root
 
 __all__ = ["split_identities", "SyntheticFaces", "SyntheticFolder", "RaFDFolder", "ExpressionFolder",
-           "parse_rafd_name", "build_synthetic", "DEFAULT_SYNTHETIC", "synthetic_name", "MARKER", "METADATA"]
+           "parse_rafd_name", "build_synthetic", "DEFAULT_SYNTHETIC", "synthetic_name", "MARKER", "METADATA",
+           "decode", "prototype_aus", "resize_item"]
 
 #: Where the course keeps the embedded dataset (git-ignored): ``data/synthetic`` in the checkout.
 DEFAULT_SYNTHETIC = repo_root() / "data" / "synthetic"
@@ -254,9 +255,9 @@ def build_synthetic(out: str | os.PathLike = DEFAULT_SYNTHETIC, identities: int 
             pool.shutdown()
     meta = dict(params, au_numbers=list(facs.AU_NUMBERS), expressions=list(facs.EXPRESSIONS),
                 identity_params={n: ds.identity(n).to_dict() for n in names}, records=records)
-    tmp = out / (METADATA + ".tmp")
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, out / METADATA)
+    from course_lib.checkpoint import atomic_write_bytes
+
+    atomic_write_bytes(out / METADATA, json.dumps(meta).encode())
     return out
 
 
@@ -298,6 +299,28 @@ def parse_rafd_name(path: str | os.PathLike) -> dict:
     return dict(d, camera=int(d["camera"]), expression=facs.EXPRESSIONS[label], label=label)
 
 
+def read_landmarks(image_path: Path):
+    """The (68, 2) landmarks stored next to an image as ``<stem>.npz`` (``python -m course_lib
+    preprocess`` output), or None when there is none."""
+    npz = Path(image_path).with_suffix(".npz")
+    if not npz.is_file():
+        return None
+    with np.load(npz) as z:
+        if "landmarks" not in z or z["landmarks"].shape != (68, 2):
+            raise ValueError(f"{npz}: expected a 'landmarks' array of shape (68, 2)")
+        return z["landmarks"].astype(np.float32)
+
+
+def _scaled_landmarks(lm, shape, size):
+    """Landmarks of an (H, W) image -> the frame of :func:`_square` (centre crop + resize to ``size``)."""
+    if lm is None:
+        return None
+    h, w = shape[:2]
+    s = min(h, w)
+    lm = lm - np.array([(w - s) // 2, (h - s) // 2], np.float32)
+    return lm * (size / s) if size is not None else lm
+
+
 def _square(img: np.ndarray, size: int | None) -> np.ndarray:
     """Centre-crop to a square and resize to ``size`` (area/Lanczos), our choice of preprocessing."""
     if size is None:
@@ -317,7 +340,8 @@ class RaFDFolder:
     does), all three gazes, and splits 90/10 by subject (``split_by="subject"``, our choice)
     or by image (``split_by="image"``: the paper's random 90 % of images).  Images are
     centre-cropped to a square and resized to ``size`` (``None`` keeps them as they are);
-    landmarks are NaN (the landmark lesson adds them).
+    landmarks come from a ``<stem>.npz`` next to an image (``python -m course_lib preprocess``
+    writes one per aligned crop), else NaN.
     """
 
     def __init__(self, root: str | os.PathLike, split: str = "train", size: int | None = 128,
@@ -347,7 +371,34 @@ class RaFDFolder:
 
     def __getitem__(self, index: int) -> dict:
         p, d = self.items[index]
-        return _item(_square(load_rgb(p, convert=self.convert), self.size), d["label"], None, d["subject"], str(p))
+        img = load_rgb(p, convert=self.convert)
+        lm = _scaled_landmarks(read_landmarks(p), img.shape, self.size)
+        return _item(_square(img, self.size), d["label"], lm, d["subject"], str(p))
+
+
+def folder_identity(path: str | os.PathLike) -> str:
+    """The identity of an image of an :class:`ExpressionFolder` (our rule): its file stem up to the
+    first ``_`` - ``anna.png``, ``anna_2.png`` and ``happy/anna_smile.jpg`` are all ``anna``."""
+    return Path(path).stem.split("_")[0]
+
+
+SPLIT_CSV = "split.csv"
+
+
+def read_split_csv(path: Path) -> dict[str, str]:
+    """``split.csv`` (columns ``identity,split``, split ``train`` or ``test``) -> {identity: split}."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"identity", "split"} <= set(rows[0]):
+        raise ValueError(f"{path}: expected a CSV with columns identity,split (split: train or test)")
+    out = {}
+    for i, r in enumerate(rows, start=2):
+        if r["split"] not in ("train", "test"):
+            raise ValueError(f"{path}, line {i}: split {r['split']!r}: expected train or test")
+        out[r["identity"]] = r["split"]
+    return out
 
 
 class ExpressionFolder:
@@ -355,10 +406,17 @@ class ExpressionFolder:
     (names or aliases :func:`facs.expression_index` accepts, e.g. ``happy`` or ``happiness``).
 
     An unknown sub-folder name, a sub-folder without images, or a root without
-    sub-folders raises an error naming the folder.  ``identity`` is the file stem.
+    sub-folders raises an error naming the folder.
+
+    ``identity``: :func:`folder_identity` (the file stem up to the first ``_``).  ``split``
+    ("train", "test" or "all") is by identity: ``root/split.csv`` (columns ``identity,split``)
+    when present (every identity must be listed), else :func:`split_identities` (a seeded 90/10).
+    Landmarks: a ``<stem>.npz`` next to an image with a ``landmarks`` (68, 2) array in that
+    image's pixels (what ``python -m course_lib preprocess`` writes) is read; else NaN.
     """
 
-    def __init__(self, root: str | os.PathLike, size: int | None = 128, convert: bool = False):
+    def __init__(self, root: str | os.PathLike, size: int | None = 128, convert: bool = False,
+                 split: str = "all", seed: int = 0):
         self.root, self.size, self.convert = Path(root), size, convert
         if not self.root.is_dir():
             raise FileNotFoundError(f"{self.root}: no such folder")
@@ -372,7 +430,22 @@ class ExpressionFolder:
                 label = facs.expression_index(sub.name)
             except ValueError as err:
                 raise ValueError(f"{sub}: folder name is not an expression: {err}") from None
-            self.items += [(p, label) for p in list_images(sub)]
+            # a sub-folder written by `python -m course_lib preprocess --out root/<expression>` holds aligned/
+            images = sub / "aligned" if (sub / "aligned").is_dir() else sub
+            self.items += [(p, label) for p in list_images(images)]
+        ids = [folder_identity(p) for p, _ in self.items]
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        if (self.root / SPLIT_CSV).is_file():
+            table = read_split_csv(self.root / SPLIT_CSV)
+            missing = sorted(set(ids) - set(table))
+            if missing:
+                raise ValueError(f"{self.root / SPLIT_CSV}: identities {missing[:5]} are not listed "
+                                 "(each identity needs a row identity,split)")
+            keep = {i for i in ids if split == "all" or table[i] == split}
+        else:
+            keep = set(split_identities(ids, split, seed))
+        self.items = [(p, label) for (p, label), i in zip(self.items, ids) if i in keep]
 
     def __len__(self):
         return len(self.items)
@@ -383,4 +456,68 @@ class ExpressionFolder:
 
     def __getitem__(self, index: int) -> dict:
         p, label = self.items[index]
-        return _item(_square(load_rgb(p, convert=self.convert), self.size), label, None, p.stem, str(p))
+        img = load_rgb(p, convert=self.convert)
+        lm = _scaled_landmarks(read_landmarks(p), img.shape, self.size)
+        return _item(_square(img, self.size), label, lm, folder_identity(p), str(p))
+
+
+# ----------------------------------------------------------------------------- one decode
+def prototype_aus(labels):
+    """Expression labels (B,) -> AU vectors (B, len(facs.AU_NUMBERS)) in [0, 1]: the condition of an
+    AU-conditioned method when a target (or an image without AU annotations) has a label only.
+    Our choice: the synthetic renderer's prototype of the class (:func:`course_lib.render.expression_aus`,
+    averaged over the two face sides as the synthetic sets' ``aus`` are)."""
+    import torch
+
+    table = torch.from_numpy(np.stack([render.expression_aus(e).mean(0) for e in facs.EXPRESSIONS])).float()
+    labels = torch.as_tensor(labels)
+    return table.to(labels.device)[labels.long()]
+
+
+def resize_item(image, landmarks, size: int):
+    """Resize a (3,H,W) image to size x size (antialiased) and scale its (68,2) landmarks alike."""
+    import torch
+    import torch.nn.functional as F
+
+    h, w = image.shape[-2:]
+    lm = _nan_landmarks() if landmarks is None else torch.as_tensor(landmarks, dtype=torch.float32).clone()
+    if (h, w) != (size, size):
+        image = F.interpolate(image[None].float(), size=(size, size), mode="bilinear", antialias=True,
+                              align_corners=False)[0].clamp(-1, 1)
+        lm = lm * torch.tensor([size / w, size / h])
+    return image, lm
+
+
+def decode(dataset, image_size: int, limit: int = 0, desc: str = "loading images", progress: bool = True,
+           names: bool = False):
+    """The one decode of a course dataset into tensors, used by training, evaluation and the lessons:
+    ``{"image": uint8 (N,3,S,S), "label": long (N,), "landmarks": float (N,68,2) rescaled to S (NaN
+    where unknown), "aus": float (N, len(AU_NUMBERS)) (:func:`prototype_aus` of the label where the
+    dataset has none), "aus_known": bool (N,), "identity": long (N,) (index into the sorted
+    identities of these items)}``; with ``names=True`` also the identity name of each item:
+    ``(tensors, [name, ...])``.  ``limit`` > 0 keeps the first ``limit`` items; images are resized
+    with antialiasing and their landmarks scaled alike."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from course_lib.images import uint8_from_unit
+
+    n = len(dataset) if not limit else min(limit, len(dataset))
+    if n == 0:
+        raise ValueError(f"{type(dataset).__name__}: the dataset is empty")
+    images, labels, lms, aus, known, ids = [], [], [], [], [], []
+    for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0, disable=not progress):
+        item = dataset[i]
+        img, lm = resize_item(item["image"], item.get("landmarks"), image_size)
+        images.append(uint8_from_unit(img))
+        labels.append(int(item["label"]))
+        lms.append(lm)
+        a = item.get("aus")
+        aus.append(torch.as_tensor(a, dtype=torch.float32) if a is not None else prototype_aus(torch.tensor([item["label"]]))[0])
+        known.append(a is not None)
+        ids.append(str(item.get("identity", i)))
+    index = {name: k for k, name in enumerate(sorted(set(ids)))}
+    tensors = {"image": torch.stack(images), "label": torch.tensor(labels, dtype=torch.long),
+               "landmarks": torch.stack(lms), "aus": torch.stack(aus), "aus_known": torch.tensor(known),
+               "identity": torch.tensor([index[s] for s in ids], dtype=torch.long)}
+    return (tensors, ids) if names else tensors

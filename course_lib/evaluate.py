@@ -44,10 +44,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-
 from course_lib import classifier as clf_lib
 from course_lib import facs, metrics
+from course_lib.images import uint8_from_unit
 
 N_CLASSES = len(facs.EXPRESSIONS)
 
@@ -103,35 +102,16 @@ class Split:
 
 
 def collect(dataset, image_size: int, limit: int = 0, desc: str = "loading images") -> Split:
-    """Decode ``dataset`` (course dataset dicts) into a :class:`Split` at ``image_size``.
+    """Decode ``dataset`` (course dataset dicts) into a :class:`Split` at ``image_size`` with
+    :func:`course_lib.datasets.decode` (``aus`` None unless every item has AU intensities).
 
     ``limit`` > 0 keeps the first ``limit`` items.  Images are resized with antialiasing
     and their landmarks scaled alike.
     """
-    from tqdm.auto import tqdm
+    from course_lib.datasets import decode
 
-    n = len(dataset) if not limit else min(limit, len(dataset))
-    if n == 0:
-        raise ValueError(f"{type(dataset).__name__}: the dataset is empty")
-    imgs, labels, lms, aus, ids = [], [], [], [], []
-    for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0):
-        item = dataset[i]
-        x = torch.as_tensor(item["image"]).float()
-        h, w = x.shape[-2:]
-        lm = item.get("landmarks")
-        lm = torch.full((68, 2), float("nan")) if lm is None else torch.as_tensor(lm, dtype=torch.float32)
-        if (h, w) != (image_size, image_size):
-            x = F.interpolate(x[None], size=(image_size, image_size), mode="bilinear", antialias=True,
-                              align_corners=False)[0]
-            lm = lm * torch.tensor([image_size / w, image_size / h])
-        imgs.append(x.clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8))
-        labels.append(int(item["label"]))
-        lms.append(lm)
-        ids.append(str(item.get("identity", i)))
-        if item.get("aus") is not None:
-            aus.append(torch.as_tensor(item["aus"], dtype=torch.float32))
-    return Split(torch.stack(imgs), torch.tensor(labels), torch.stack(lms),
-                 torch.stack(aus) if len(aus) == n else None, ids, dataset)
+    t, ids = decode(dataset, image_size, limit, desc, names=True)
+    return Split(t["image"], t["label"], t["landmarks"], t["aus"] if bool(t["aus_known"].all()) else None, ids, dataset)
 
 
 @dataclass
@@ -173,7 +153,7 @@ def translate(translator, split: Split, targets: torch.Tensor | None = None, bat
     for i in tqdm(range(0, len(source), batch_size), desc=desc, leave=False):
         s, t = source[i:i + batch_size], target[i:i + batch_size]
         y = translator(clf_lib.as_float(split.images[s]), t, split.landmarks[s] if has_lm else None)
-        out.append(torch.as_tensor(y).detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8))
+        out.append(uint8_from_unit(torch.as_tensor(y).detach().cpu()))
     return Generated(torch.cat(out), source, target)
 
 
@@ -199,7 +179,7 @@ class OracleTranslator:
         self._index = {s.images[i].numpy().tobytes(): (s, i) for s in splits for i in range(len(s))}
 
     def __call__(self, images, targets, landmarks=None):
-        u8 = torch.as_tensor(images).clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+        u8 = uint8_from_unit(images)
         out = []
         for x, t in zip(u8, torch.as_tensor(targets).tolist()):
             if x.numpy().tobytes() not in self._index:

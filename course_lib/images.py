@@ -17,7 +17,6 @@ Policy (documented conversions, never a silent skip):
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -117,19 +116,9 @@ def save_rgb(array: np.ndarray, path: str | os.PathLike) -> Path:
     array = np.asarray(array)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
         raise ValueError(f"save_rgb({path}): expected an (H, W, 3) uint8 array, got {array.dtype} {array.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        Image.fromarray(array).save(tmp, format=_format_of(path))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    from course_lib.checkpoint import atomic_write
+
+    return atomic_write(path, lambda f: Image.fromarray(array).save(f, format=_format_of(path)))
 
 
 def _format_of(path: Path) -> str:
@@ -142,13 +131,25 @@ def to_tensor(array: np.ndarray):
     """(H, W, 3) uint8 -> float tensor (3, H, W) in [-1, 1] (the course's image convention)."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).float().div(127.5).sub(1.0)
+    return unit_from_uint8(torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1))
 
 
 def to_uint8(tensor) -> np.ndarray:
     """Float tensor (3, H, W) or (B, 3, H, W) in [-1, 1] -> uint8 (H, W, 3) or (B, H, W, 3)."""
-    t = tensor.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(dtype=__import__("torch").uint8)
+    t = uint8_from_unit(tensor.detach().cpu())
     return (t.permute(0, 2, 3, 1) if t.ndim == 4 else t.permute(1, 2, 0)).numpy()
+
+
+def unit_from_uint8(tensor):
+    """uint8 tensor in [0, 255] -> float tensor in [-1, 1] (the course's image range): x / 127.5 - 1."""
+    return tensor.float().div(127.5).sub(1.0)
+
+
+def uint8_from_unit(tensor):
+    """Float tensor in [-1, 1] -> uint8 tensor (clamped, rounded): (x + 1) * 127.5."""
+    import torch
+
+    return torch.as_tensor(tensor).detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch_fidelity
+
+from course_lib.images import uint8_from_unit, unit_from_uint8
 from torch_fidelity import FeatureExtractorBase, register_feature_extractor
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
@@ -96,7 +98,7 @@ class UInt8Images(torch.utils.data.Dataset):
         else:
             if t.shape[1] != 3:
                 raise ValueError(f"float images must be (N, 3, H, W) in [-1, 1], got shape {tuple(t.shape)}")
-            t = t.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+            t = uint8_from_unit(t.detach().cpu())
         if t.shape[1] != 3:
             raise ValueError(f"expected 3 colour channels, got shape {tuple(t.shape)}")
         if len(t) < 2:
@@ -153,7 +155,7 @@ class InDomainFeatureExtractor(FeatureExtractorBase):
         if not (torch.is_tensor(x) and x.dtype == torch.uint8 and x.ndim == 4 and x.shape[1] == 3):
             raise ValueError(f"{self.name}: expected uint8 images (B, 3, H, W), got "
                              f"{getattr(x, 'dtype', type(x))} {tuple(getattr(x, 'shape', ()))}")
-        feats = self.model.features(x.float().div(127.5).sub(1.0))
+        feats = self.model.features(unit_from_uint8(x))
         out = {"penultimate": feats, "logits": self.model.head(feats)}
         return tuple(out[f].float() for f in self.features_list)
 

@@ -1,4 +1,7 @@
-"""Model presets and the factory every training script uses: ``build_models(name, preset)``.
+"""Network sizes (``TrainConfig.net_size``) and ``build_models(name, size)``, each method's networks at a size.
+
+(A *network size* says how wide and deep the networks are; a *training preset*,
+:data:`course_lib.config.PRESETS`, says how they are trained.)
 
 ``paper``: LGP-GAN Tables II and III exactly - 128x128 faces, 64 base channels, 6/3
 residual blocks (global/local generators), 6/4 discriminator layers (global/local), region
@@ -11,18 +14,18 @@ blocks, 5/3 discriminator layers (64/2^5 = 2; 24/2^3 = 3, 48/2^3 = 6, 32/2^3 = 4
 size divides by 2^L).  A generator step's cost grows with the generator's base channels
 (linearly for the 7x7 convs at full resolution, quadratically for the rest), so the
 generators are the thin part; the discriminators cost little next to them and keep 16
-channels.  ``python -m course_lib bench models`` prints the GFLOP and the seconds of one G
-and one D step of each preset.
+channels.  ``python -m course_lib bench models`` prints the parameters, the GFLOP and the seconds of
+one update of each network of each method at each size.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from course_lib import ganimation, regions, stargan
+from course_lib import methods, regions
 from course_lib.facs import NUM_CLASSES
-from course_lib.lgp_gan import LGPDiscriminator, LGPGenerator
 
-MODELS = ("lgp-gan", "stargan", "ganimation")
+#: Every registered method (:mod:`course_lib.methods`).
+MODELS = methods.names()
 
 
 @dataclass(frozen=True)
@@ -60,29 +63,14 @@ def get_preset(preset) -> ModelPreset:
 
 def build_models(name: str, preset="cpu", n_classes: int = NUM_CLASSES, cond_dim: int | None = None,
                  mask_convention: str = "lgp") -> dict:
-    """``{"G": generator, "D": discriminator}`` of model ``name`` at ``preset``.
+    """``{"G": generator, "D": discriminator}`` of method ``name`` at ``preset`` (its ``networks``):
 
-    * ``"lgp-gan"``: G = :class:`LGPGenerator` (``G(x, c, boxes) -> dict``),
-      D = :class:`LGPDiscriminator` (``D({"eye", "mouth", "global"}) -> {name: (src, cls)}``,
-      single nets as ``D["eye"]``...).
-    * ``"stargan"``: official-layout :class:`stargan.Generator` / ``Discriminator``.
-    * ``"ganimation"``: :class:`ganimation.Generator` conditioned on ``cond_dim`` AU
-      intensities (default 17, the paper's) and its critic regressing them.
+    each method's ``networks`` (:mod:`course_lib.methods`; ``python -m course_lib methods``
+    lists them), e.g. LGP-GAN's :class:`~course_lib.lgp_gan.LGPGenerator` (``G(x, c, boxes) -> dict``)
+    and :class:`~course_lib.lgp_gan.LGPDiscriminator` (single critics as ``D["eye"]``...).
 
     Generators return ``out`` (and ``color``, ``mask`` for attention models);
     discriminators ``(src_map, logits (B, n))``.
     """
-    p = get_preset(preset)
-    if name == "lgp-gan":
-        return {"G": LGPGenerator(n_classes, p.g_conv_dim, p.g_repeat_global, p.g_repeat_local,
-                                  mask_convention=mask_convention),
-                "D": LGPDiscriminator(p.image_size, p.region_sizes, n_classes, p.d_conv_dim,
-                                      p.d_layers_global, p.d_layers_local)}
-    if name == "stargan":
-        return {"G": stargan.Generator(p.g_conv_dim, n_classes, p.g_repeat_global),
-                "D": stargan.Discriminator(p.image_size, p.d_conv_dim, n_classes, p.d_layers_global)}
-    if name == "ganimation":
-        aus = cond_dim or ganimation.PAPER_AUS
-        return {"G": ganimation.Generator(p.g_conv_dim, aus, p.g_repeat_global),
-                "D": ganimation.Discriminator(p.image_size, p.d_conv_dim, aus, p.d_layers_global)}
-    raise ValueError(f"model {name!r}: expected one of {list(MODELS)}")
+    net = methods.get(name)  # a clear error for an unknown name
+    return net.networks(get_preset(preset), n_classes=n_classes, cond_dim=cond_dim, mask_convention=mask_convention)

@@ -140,6 +140,27 @@ def region_boxes(landmarks, method: str = "lgp", image_size: int = PAPER_IMAGE_S
     return out
 
 
+def separate_boxes(upper, lower, image_size: int):
+    """Shift two boxes (top, left, height, width) apart vertically, keeping their sizes, until
+    ``upper`` ends where ``lower`` begins: half the overlap each (the upper box takes the odd
+    row), less where the image border stops one of them (the other then moves the rest).
+    Boxes that do not overlap are returned unchanged.  numpy or torch, (4,) or (B, 4)."""
+    torch_in = _is_torch(upper)
+    u = upper.detach().cpu().numpy() if torch_in else np.asarray(upper)
+    lo = lower.detach().cpu().numpy() if torch_in else np.asarray(lower)
+    u, lo = u.astype(np.int64).copy(), lo.astype(np.int64).copy()
+    overlap = np.maximum(u[..., 0] + u[..., 2] - lo[..., 0], 0)
+    down = np.minimum(overlap // 2, image_size - (lo[..., 0] + lo[..., 2]))       # room below the lower box
+    up = np.minimum(overlap - down, u[..., 0])                                     # room above the upper box
+    down = np.minimum(overlap - up, image_size - (lo[..., 0] + lo[..., 2]))
+    u[..., 0] -= up
+    lo[..., 0] += down
+    if torch_in:
+        import torch
+        return torch.from_numpy(u).to(upper.device), torch.from_numpy(lo).to(lower.device)
+    return u, lo
+
+
 # ----------------------------------------------------------------------------- tensors
 
 def _to_batch(images):

@@ -73,13 +73,15 @@ def convert_official_state_dict(state_dict: dict, model: nn.Module | None = None
 def _load(path_or_state_dict, what: str) -> dict:
     if isinstance(path_or_state_dict, dict):
         return path_or_state_dict
+    from course_lib import checkpoint
+
     path = Path(path_or_state_dict)
     if not path.is_file():
         raise FileNotFoundError(f"StarGAN {what} checkpoint not found: {path}")
     try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise ValueError(f"{path}: not a readable PyTorch state_dict ({type(err).__name__}: {err})") from err
+        sd = checkpoint.load(path)
+    except checkpoint.CheckpointError as err:
+        raise ValueError(f"{path}: not a readable PyTorch state_dict ({err})") from err
     if not isinstance(sd, dict):
         raise ValueError(f"{path}: expected a state_dict (dict of tensors), got {type(sd).__name__}")
     return sd

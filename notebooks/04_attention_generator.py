@@ -287,6 +287,14 @@ print("G_global: table", table_ii_count(), " library", count(AttentionGenerator(
 #
 # `LGPGenerator.forward` returns every intermediate, because the losses of Lesson 6 need
 # them: the local outputs go to $D_{eye}$ and $D_{mouth}$, all three masks to the attention loss.
+#
+# **Where the two regions overlap.** Both boxes keep the paper's sizes, so on a face with a
+# short distance between eyes and mouth they overlap: on the course's synthetic faces by
+# 3-9 rows at 64×64 (6-18 at 128×128). The paper does not say what happens there. The
+# course pastes the eye region first and the mouth region over it, so in the overlap the
+# aggregated image carries $G_{mouth}$'s output, while $D_{eye}$ still judges all of
+# $G_{eye}$'s Stage I output; `--set region_overlap=separate` shifts the boxes apart
+# instead (the reasons and the trade-off: `course_lib/methods/lgp_gan.py`).
 
 # %%
 boxes = regions.region_boxes(landmarks, "lgp", SIZE)
@@ -319,11 +327,11 @@ for ck in sorted((repo_root() / "runs").glob("*/checkpoints/last.pt")):
     except Exception as err:  # an unfinished or foreign run: skip it
         print(f"skipping {ck}: {err}")
         continue
-    if tr.model_name == "lgp-gan":
-        run_faces = SyntheticFaces(identities=4, size=tr.image_size, split="all")
-        batch = [run_faces[run_faces.find(run_faces.identities[k], e)] for k, e in ((0, "neutral"), (1, "sad"))]
-        trained = tr.run(torch.stack([b["image"] for b in batch]), targets,
-                         torch.stack([b["landmarks"] for b in batch]))["raw"]
+    run_faces = SyntheticFaces(identities=4, size=tr.image_size, split="all")
+    batch = [run_faces[run_faces.find(run_faces.identities[k], e)] for k, e in ((0, "neutral"), (1, "sad"))]
+    out = tr.run(torch.stack([b["image"] for b in batch]), targets, torch.stack([b["landmarks"] for b in batch]))
+    if "aggregated" in out["visuals"]:  # a two-stage cascade (LGP-GAN's Stage II input), not a one-generator baseline
+        trained = out["raw"]
         plot_cascade(trained, title=f"Trained LGP-GAN ({ck.parent.parent.name}), targets happy and surprised")
         break
 if trained is None:

@@ -273,7 +273,7 @@ for name in ("global", "eye", "mouth"):
 
 # %% [markdown]
 # The global critic's last two layers (512 → 1024 → 2048 channels) hold most of its
-# parameters (printed above) — one reason the course's `cpu` preset shrinks the channels (`course_lib.presets`).
+# parameters (printed above) — one reason the course's `cpu` network size shrinks the channels (`course_lib.presets`).
 
 # %% [markdown]
 # ## The baselines: StarGAN and GANimation
@@ -340,9 +340,10 @@ plot_attention(x, out, ["AUs of happy"] * 2);
 # | generator output | image (Tanh) | colour + mask, Eq. 1 | colour + mask, Eq. 1, three generators |
 # | critics | 1 PatchGAN + classifier | 1 PatchGAN + AU regressor | 3 PatchGANs + classifiers |
 #
-# `course_lib.presets.build_models("stargan" | "ganimation" | "lgp-gan", preset)` builds
-# each at the `paper` or the `cpu` preset; `python -m course_lib bench models` prints their
-# sizes and the time of one training step on your machine.
+# `course_lib.presets.build_models("stargan" | "ganimation" | "lgp-gan", size)` builds
+# each at the `paper` or the `cpu` network size (`python -m course_lib methods` lists the
+# methods); `python -m course_lib bench models` prints their sizes and the time of one
+# update of each network on your machine.
 
 # %% [markdown]
 # ## Summary

@@ -52,20 +52,22 @@ if "google.colab" in sys.modules:
 # - state LGP-GAN's training hyper-parameters (Section IV.B) and express them as a
 #   `TrainConfig`: Adam(1e-4, β = 0.5/0.999), batch 16, $n_{critic} = 5$, 100k iterations at
 #   constant learning rate then 100k decaying linearly to 0;
-# - write one training iteration from library pieces: sample targets as StarGAN does,
-#   update the three discriminators with **Eq. 8**, the cascade generator with **Eq. 9**;
+# - run one training iteration through the method's interface and read its loss function:
+#   targets sampled as StarGAN does, the three discriminators updated with **Eq. 8**, the
+#   cascade generator with **Eq. 9**;
 # - explain what a checkpoint must hold for a resumed run to equal an uninterrupted one,
 #   and why it is written atomically;
 # - run the course's main job, read its sample grid, attention masks and loss curves, and
 #   know what each training preset costs on your hardware.
 
 # %%
+import inspect
 import tempfile
 from pathlib import Path
 
 import torch
 
-from course_lib import datasets, facs, losses, presets, regions, trainer
+from course_lib import datasets, facs, methods, trainer
 from course_lib.config import PRESETS, TrainConfig, preset
 from course_lib.exercises import check
 from course_lib.lesson import fast_mode, pick, repo_root
@@ -84,10 +86,11 @@ from course_lib.lesson import fast_mode, pick, repo_root
 # %%
 for name in PRESETS:
     c = preset(name)
-    print(f"{name:9s} nets={c.model_preset:5s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
+    h = c.method_hyper()  # the method's hyper-parameters (course_lib.methods.lgp_gan.Hyper)
+    print(f"{name:9s} nets={c.net_size:5s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
           f"decay from {c.decay_start:>7,}  n_critic={c.n_critic} lr G/D={c.g_lr:g}/{c.d_lr:g} betas=({c.beta1}, {c.beta2})"
-          f" lambda_1 D/G={c.lambda_cls if c.lambda_cls_d is None else c.lambda_cls_d:g}/{c.lambda_cls:g}")
-print("loss weights (Eq. 2, 8, 9):", {k: v for k, v in preset("paper").to_dict().items() if k.startswith("lambda")})
+          f" lambda_1 D/G={h.lambda_cls if h.lambda_cls_d is None else h.lambda_cls_d:g}/{h.lambda_cls:g}")
+print("loss weights (Eq. 2, 8, 9):", preset("paper").hyper)
 
 # %% [markdown]
 # **Exercise 1.** How many *generator* updates does the `paper` preset make in its
@@ -132,64 +135,69 @@ for bad in ({"batch_size": 0}, {"model": "cyclegan"}, {"beta1": 1.5}):
         print(err)
 
 # %% [markdown]
-# ## 2. One iteration, assembled from library pieces
+# ## 2. One iteration: the method's loss function
 #
-# Take a batch of 64×64 synthetic faces (Lesson 2) with their landmarks; the region boxes
-# of Lesson 3 give the eye and mouth crops. **Target labels** are sampled as StarGAN does:
-# a random permutation of the batch's own labels, so the targets follow the label
-# distribution of the data.
+# Every method of the course (LGP-GAN and the baselines; `python -m course_lib methods`
+# lists them) is one file of `course_lib/methods/` behind one small interface: it builds
+# its networks, says which networks an iteration updates, and computes the loss of each
+# update. LGP-GAN's is `course_lib/methods/lgp_gan.py`; here are the two functions one
+# iteration calls. `prepare` draws what the updates share — the **target labels**, sampled
+# as StarGAN does (a random permutation of the batch's own labels, so the targets follow the
+# label distribution of the data), and the eye and mouth boxes and crops of Lesson 3;
+# `loss("D", ...)` is **Eq. 8** and `loss("G", ...)` is **Eq. 9**:
+
+# %%
+lgp = methods.get("lgp-gan")(size="cpu")       # the networks of Tables II/III at the cpu size
+print(inspect.getsource(type(lgp).prepare))
+print(inspect.getsource(type(lgp).loss))
+
+# %% [markdown]
+# Take a batch of 64×64 synthetic faces (Lesson 2) with their landmarks and prepare it:
 
 # %%
 torch.manual_seed(0)
 faces = datasets.SyntheticFaces(identities=pick(20, 2), size=64, split="all")
-tensors = trainer.dataset_tensors(faces, 64)
+tensors = datasets.decode(faces, 64)
 batch = trainer.BatchStream(tensors, batch_size=pick(16, 4), seed=0).next()
-x, f_x, lm = batch["image"], batch["label"], batch["landmarks"]
-f_y = f_x[torch.randperm(len(f_x))]           # StarGAN's target sampling
-boxes = regions.region_boxes(lm, "lgp", 64)
-print("input labels f_x:", f_x.tolist(), "\ntarget labels f_y:", f_y.tolist())
+b = lgp.prepare(batch)
+print("input labels f_x:", b["label"].tolist(), "\ntarget labels f_y:", b["c_trg"].tolist())
+print("eye / mouth boxes of the first face (top, left, height, width):",
+      b["boxes"]["eye"][0].tolist(), b["boxes"]["mouth"][0].tolist())
 
 # %% [markdown]
 # **Discriminator step (Eq. 8).** The real images of the three critics are
 # $I_{input} = \{I_x, I_{eye}, I_{mouth}\}$; the fakes are Stage I's generated regions
 # and Stage II's output, computed without gradient for G. `losses.discriminator_loss`
 # sums WGAN-GP (Eq. 2, with $\lambda_{gp} = 10$) and the CCE of Eq. 3 over the critics.
+# One optimiser per network (`lgp.optimizers`), here with the paper's Adam(1e-4, β 0.5/0.999):
 
 # %%
-nets = presets.build_models("lgp-gan", "cpu")
-G, D = nets["G"], dict(nets["D"].nets)
-g_opt = torch.optim.Adam(G.parameters(), 1e-4, betas=(0.5, 0.999))
-d_opt = torch.optim.Adam([p for d in D.values() for p in d.parameters()], 1e-4, betas=(0.5, 0.999))
-
-reals = {"global": x, "eye": regions.crop(x, boxes["eye"]), "mouth": regions.crop(x, boxes["mouth"])}
-with torch.no_grad():
-    o = G(x, f_y, boxes)
-fakes = {"global": o["out"], "eye": o["eye_out"], "mouth": o["mouth_out"]}
-d_loss, d_parts = losses.discriminator_loss(D, reals, fakes, f_x)
-d_opt.zero_grad(); d_loss.backward(); d_opt.step()
+opt = lgp.optimizers(preset("paper"))
+d_loss, d_parts = lgp.loss("D", b)
+opt["D"].zero_grad(); d_loss.backward(); opt["D"].step()
 print(f"L_D = {d_loss.item():.3f}", {k: round(v.item(), 3) for k, v in d_parts.items() if "_" not in k})
 
 # %% [markdown]
 # **Generator step (Eq. 9)**, every fifth iteration: adversarial and classification terms
 # on the fakes (Eq. 4), the cycle $G(G(I_x, f_y), f_x)$ (Eq. 5), the self reconstruction
 # $G(I_x, f_x)$ (Eq. 6) and the attention loss on the three masks (Eq. 7), weighted
-# $\lambda_{1..4} = 1, 10, 10, 0.1$.
+# $\lambda_{1..4} = 1, 10, 10, 0.1$ (`lgp.hyper`, the paper's values).
 
 # %%
-o = G(x, f_y, boxes)
-fakes = {"global": o["out"], "eye": o["eye_out"], "mouth": o["mouth_out"]}
-g_loss, g_parts = losses.generator_loss(
-    D, fakes, f_y, x=x, cycle=G(o["out"], f_x, boxes)["out"], self_rec=G(x, f_x, boxes)["out"],
-    masks=[o["eye_mask"], o["mouth_mask"], o["mask"]])
-g_opt.zero_grad(); g_loss.backward(); g_opt.step()
+print(lgp.hyper)
+g_loss, g_parts = lgp.loss("G", b)
+opt["G"].zero_grad(); g_loss.backward(); opt["G"].step()
 print(f"L_G = {g_loss.item():.3f}", {k: round(v.item(), 3) for k, v in g_parts.items() if "_" not in k})
+print("updates of iterations 1-5:", [lgp.updates(k, preset("paper")) for k in range(5)])
 
 # %% [markdown]
-# `course_lib.trainer.Trainer.iteration` is exactly these two cells (plus the learning-rate
-# schedule, the NaN guard and the same code for StarGAN and GANimation, which have a single
-# critic, no self-reconstruction, and — StarGAN — no mask). The `Trainer` adds what a long
-# run needs: a tqdm bar, `log.csv` (and TensorBoard when installed), sample grids and
-# masks every `sample_every` iterations, checkpoints, and Ctrl-C handling.
+# `course_lib.trainer.Trainer.iteration` makes exactly these calls, for whichever method
+# the config names: `prepare`, then for each network of `method.updates(step)` its
+# `loss`, `backward` and optimiser step (plus the learning-rate schedule and the NaN guard).
+# The trainer never names a method, so StarGAN and GANimation (a single critic, no
+# self-reconstruction and — StarGAN — no mask) train in the same loop. The `Trainer` adds
+# what a long run needs: a tqdm bar, `log.csv` (and TensorBoard when installed), sample
+# grids and masks every `sample_every` iterations, checkpoints, and Ctrl-C handling.
 
 # %% [markdown]
 # ## 3. Checkpoints: exact resume, atomic writes
@@ -228,7 +236,7 @@ print("identical:", a == b)
 with tempfile.TemporaryDirectory() as tmp:
     bad = trainer.Trainer(cfg, tmp, tensors, progress=False)
     with torch.no_grad():
-        bad.model.D["global"].conv1.weight.fill_(float("nan"))
+        bad.nets["D"]["global"].conv1.weight.fill_(float("nan"))
     try:
         bad.train()
     except trainer.TrainingDiverged as err:
@@ -275,11 +283,11 @@ if fast_mode():
 else:
     run = trainer.Trainer(preset("cpu"), RUN, resume=(RUN / "checkpoints" / "last.pt").is_file())
 summary = run.train()
-run.write_samples()
+pictures = run.write_samples()
 print({k: summary[k] for k in ("model", "step", "steps", "wall_time_s", "images_per_s", "device")})
 
 # %%
-trainer.show_image(run._last_sample, "inputs (left) translated to " + ", ".join(facs.EXPRESSIONS));
+trainer.show_image(pictures["sample_grid"], "inputs (left) translated to " + ", ".join(facs.EXPRESSIONS));
 
 # %% [markdown]
 # The attention masks of the same translations (LGP-GAN Eq. 1: white keeps the input
@@ -287,7 +295,7 @@ trainer.show_image(run._last_sample, "inputs (left) translated to " + ", ".join(
 # (the local masks centred on a grey canvas); one column per target expression.
 
 # %%
-trainer.show_image(run._last_mask, "attention masks: eye, mouth, global (rows) x 8 targets");
+trainer.show_image(pictures["masks"], "attention masks: eye, mouth, global (rows) x 8 targets");
 
 # %%
 trainer.plot_loss_curves(RUN / "log.csv");

@@ -45,15 +45,15 @@ def test_main_job_evaluates_without_rg_unless_asked(tmp_path, monkeypatch):
     class FakeTrainer:                      # the wiring only: training itself is tested in test_trainer
         def __init__(self, config, out, resume=False, steps=None):
             self.out = out
-            self._last_sample, self._last_mask = out / "samples" / "g.png", None
+            self.samples = {"sample_grid": out / "samples" / "g.png", "masks": None}
 
         def train(self):
-            self._last_sample.parent.mkdir(parents=True, exist_ok=True)
-            self._last_sample.write_bytes(b"png")
+            self.samples["sample_grid"].parent.mkdir(parents=True, exist_ok=True)
+            self.samples["sample_grid"].write_bytes(b"png")
             return {"interrupted": False, "wall_time_s": 0.0, "step": 1, "steps": 1}
 
         def write_samples(self):
-            pass
+            return dict(self.samples)
 
     calls = []
     monkeypatch.setattr(trainer, "Trainer", FakeTrainer)

@@ -9,18 +9,19 @@ def test_paper_preset_is_section_iv_b():
     # LGP-GAN IV.B: batch 16, Adam(1e-4, 0.5, 0.999), 100k constant + 100k linear decay, n_critic 5
     assert (c.batch_size, c.g_lr, c.d_lr, c.beta1, c.beta2) == (16, 1e-4, 1e-4, 0.5, 0.999)
     assert (c.steps, c.decay_start, c.n_critic, c.image_size) == (200_000, 100_000, 5, 128)
-    # Eq. 2, 8, 9: lambda_gp = 10, lambda_1..4 = 1, 10, 10, 0.1
-    assert (c.lambda_gp, c.lambda_cls, c.lambda_cycle, c.lambda_self, c.lambda_att) == (10, 1, 10, 10, 0.1)
-    assert c.lambda_cls_d is None  # Eq. 8 uses the same lambda_1 as Eq. 9
+    # Eq. 2, 8, 9: lambda_gp = 10, lambda_1..4 = 1, 10, 10, 0.1 (LGP-GAN's hyper-parameters)
+    h = c.method_hyper()
+    assert (h.lambda_gp, h.lambda_cls, h.lambda_cycle, h.lambda_self, h.lambda_att) == (10, 1, 10, 10, 0.1)
+    assert h.lambda_cls_d is None  # Eq. 8 uses the same lambda_1 as Eq. 9
 
 
 def test_only_the_cpu_preset_departs_from_the_paper_lr_and_lambda_1():
     # colab-t4 shortens the paper's schedule but keeps Section IV.B's Adam lr and Eq. 8's weight
     t4 = preset("colab-t4")
-    assert (t4.g_lr, t4.d_lr, t4.lambda_cls, t4.lambda_cls_d) == (1e-4, 1e-4, 1, None)
+    assert (t4.g_lr, t4.d_lr, t4.hyper["lambda_cls"], t4.hyper["lambda_cls_d"]) == (1e-4, 1e-4, 1, None)
     # cpu: our choice (config module docstring), a faster D than G with a heavier classification term
     c = preset("cpu")
-    assert (c.g_lr, c.d_lr, c.lambda_cls, c.lambda_cls_d) == (2e-4, 8e-4, 1, 6)
+    assert (c.g_lr, c.d_lr, c.hyper["lambda_cls"], c.hyper["lambda_cls_d"]) == (2e-4, 8e-4, 1, 6)
     assert preset("cpu", g_lr=1e-4).g_lr == 1e-4   # overrides still win
 
 
@@ -54,8 +55,12 @@ def test_yaml_round_trip(tmp_path):
     ("decay_start", 10**9), ("lambda_cls_d", -1.0), ("lambda_cls_d", "3"), ("amp", "yes"), ("n_critic", 2.5), ("device", "tpu"), ("g_lr", float("nan")),
 ])
 def test_invalid_values_name_the_field(field, value):
+    from course_lib import methods
+
+    hyper = {f.name for f in __import__("dataclasses").fields(methods.get("lgp-gan").Hyper)}
+    kw = {"hyper": {field: value}} if field in hyper else {field: value}  # a method's hyper-parameter
     with pytest.raises(ConfigError, match=field):
-        TrainConfig(**{field: value})
+        TrainConfig(**kw)
 
 
 def test_yaml_errors_name_file_and_field(tmp_path):

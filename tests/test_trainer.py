@@ -40,16 +40,16 @@ def tiny(model, **kw):
 @pytest.mark.parametrize("model", [pytest.param("lgp-gan", marks=pytest.mark.slow), "stargan", "ganimation"])
 def test_one_full_iteration_updates_g_and_d(model, faces, tmp_path):
     tr = trainer.Trainer(tiny(model), tmp_path, faces, progress=False)
-    g0 = [p.detach().clone() for p in tr.model.G.parameters()]
-    d0 = [p.detach().clone() for p in tr.model.D.parameters()]
+    g0 = [p.detach().clone() for p in tr.nets["G"].parameters()]
+    d0 = [p.detach().clone() for p in tr.nets["D"].parameters()]
     parts = tr.iteration(tr.stream.next())
     assert all(np.isfinite(v) for v in parts.values())
     expected_d = {"lgp-gan": {"global", "eye", "mouth"}}.get(model, {"global"})
-    assert set(tr.model.D) == expected_d
+    assert set(tr.nets["D"]) == expected_d
     assert "D/gp" in parts and "G/cycle" in parts and ("G/self" in parts) == (model == "lgp-gan")
     assert ("G/att" in parts) == (model != "stargan")
-    assert any(not torch.equal(a, b) for a, b in zip(g0, tr.model.G.parameters()))
-    assert any(not torch.equal(a, b) for a, b in zip(d0, tr.model.D.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(g0, tr.nets["G"].parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, tr.nets["D"].parameters()))
 
 
 def test_generator_updated_every_n_critic_iterations(faces, tmp_path):
@@ -74,13 +74,14 @@ def test_resume_continues_exactly(faces, tmp_path):
     second.train()
     rows = lambda d: list(csv.DictReader(open(d / "log.csv")))
     assert rows(tmp_path / "a") == rows(tmp_path / "b")
-    for a, b in zip(straight.model.G.state_dict().values(), second.model.G.state_dict().values()):
+    for a, b in zip(straight.nets["G"].state_dict().values(), second.nets["G"].state_dict().values()):
         assert torch.equal(a, b)
 
 
 @pytest.mark.parametrize("lambda_cls_d", [None, 3.0])
 def test_critics_classification_weight(faces, tmp_path, lambda_cls_d):
-    tr = trainer.Trainer(tiny("stargan", lambda_cls=1.5, lambda_cls_d=lambda_cls_d), tmp_path, faces, progress=False)
+    tr = trainer.Trainer(tiny("stargan", hyper={"lambda_cls": 1.5, "lambda_cls_d": lambda_cls_d}), tmp_path, faces,
+                         progress=False)
     p = tr.iteration(tr.stream.next())  # n_critic 1: D (Eq. 8) and G (Eq. 9) terms
     w_d = 1.5 if lambda_cls_d is None else lambda_cls_d
     assert p["D/total"] == pytest.approx(p["D/adv"] + 10 * p["D/gp"] + w_d * p["D/cls"], rel=1e-5)
@@ -98,7 +99,7 @@ def test_same_seed_same_result(faces, tmp_path):
 def test_nan_guard_names_loss_and_step(faces, tmp_path):
     tr = trainer.Trainer(tiny("stargan"), tmp_path, faces, progress=False)
     with torch.no_grad():
-        next(iter(tr.model.D["global"].conv1.parameters())).fill_(float("nan"))
+        next(iter(tr.nets["D"]["global"].conv1.parameters())).fill_(float("nan"))
     with pytest.raises(trainer.TrainingDiverged, match=r"loss D/\w+ is nan at step 1"):
         tr.train()
 
@@ -131,7 +132,7 @@ def test_run_folder_and_translator(faces, tmp_path):
 
     boxes = regions.region_boxes(faces["landmarks"][:3], "lgp", 64)
     with torch.no_grad():
-        ref = tr.model.G.eval()(x, torch.tensor([0, 4, 7]), boxes)["out"]
+        ref = tr.nets["G"].eval()(x, torch.tensor([0, 4, 7]), boxes)["out"]
     assert torch.allclose(out, ref.clamp(-1, 1))
     with pytest.raises(ValueError, match="landmarks"):
         translate(x, torch.tensor([0, 4, 7]), None)

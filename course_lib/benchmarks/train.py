@@ -12,8 +12,10 @@ HELP = "training images/s per model and preset (full D + G cycles)"
 
 
 def add_arguments(p):
-    p.add_argument("--models", nargs="+", default=["lgp-gan", "stargan", "ganimation"],
-                   choices=["lgp-gan", "stargan", "ganimation"])
+    from course_lib import methods
+
+    p.add_argument("--models", nargs="+", default=list(methods.names()), choices=methods.names(),
+                   help="methods (default: every registered one)")
     p.add_argument("--presets", nargs="+", default=["cpu"], choices=["cpu", "colab-t4", "paper"],
                    help="training presets (default: cpu; paper/colab-t4 at 128x128 are slow on a CPU)")
     p.add_argument("--cycles", type=int, default=2, help="timed cycles of n_critic iterations (default 2)")
@@ -30,11 +32,12 @@ def measure(model: str, preset_name: str, cycles: int = 2, device: str = "auto")
 
     from course_lib import datasets
     from course_lib.config import preset
-    from course_lib.trainer import Trainer, dataset_tensors
+    from course_lib.datasets import decode
+    from course_lib.trainer import Trainer
 
     cfg = preset(preset_name, model=model, device=device, sample_every=10**6, checkpoint_every=10**6)
     faces = datasets.SyntheticFaces(identities=max(2, -(-cfg.batch_size // 8)), size=cfg.image_size, split="all")
-    tensors = dataset_tensors(faces, cfg.image_size, progress=False)
+    tensors = decode(faces, cfg.image_size, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         tr = Trainer(cfg, tmp, tensors, progress=False)
 

@@ -59,7 +59,7 @@ def translate_photo(translator, image, target: str, aligned: bool = False, name:
     from course_lib.images import to_tensor, to_uint8
 
     targets = list(range(len(facs.EXPRESSIONS))) if target == "all" else [facs.expression_index(target)]
-    face, lm = prepare_photo(image, translator.image_size, aligned, translator.adapter.needs_landmarks, name)
+    face, lm = prepare_photo(image, translator.image_size, aligned, translator.needs_landmarks, name)
     x = to_tensor(face)[None].expand(len(targets), -1, -1, -1)
     lms = None if lm is None else torch.as_tensor(lm)[None].expand(len(targets), -1, -1)
     out = to_uint8(translator(x, torch.tensor(targets), lms))

@@ -24,8 +24,10 @@ def register(sub):
     p = sub.add_parser("main", help="the main job: build data, train LGP-GAN (cpu preset), write grid, masks, curves")
     p.add_argument("--out", type=Path, default=Path("runs/main"), help="run folder (default: runs/main)")
     p.add_argument("--steps", type=int, default=None, help="iterations (default: the cpu preset's)")
-    p.add_argument("--model", choices=("lgp-gan", "stargan", "ganimation"), default="lgp-gan",
-                   help="model (default: lgp-gan, the course's method)")
+    from course_lib import methods
+
+    p.add_argument("--model", choices=methods.names(), default="lgp-gan",
+                   help="method (default: lgp-gan, the course's method; python -m course_lib methods)")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--no-eval", action="store_true", help="skip step 4 (the evaluation)")
     p.add_argument("--rg", action="store_true", help="also evaluate protocol R+G (a second classifier, ~5 min)")
@@ -69,10 +71,10 @@ def run(args) -> int:
         return 3
     print("[3/4] figures", flush=True)
     if not summary["interrupted"]:
-        trainer.write_samples()  # the final grid, also for a run that was already finished
-        summary["sample_grid"] = str(Path(trainer._last_sample).relative_to(args.out))
-        if trainer._last_mask:
-            summary["masks"] = str(Path(trainer._last_mask).relative_to(args.out))
+        written = trainer.write_samples()  # the final grid, also for a run that was already finished
+        summary["sample_grid"] = str(Path(written["sample_grid"]).relative_to(args.out))
+        if written.get("masks"):
+            summary["masks"] = str(Path(written["masks"]).relative_to(args.out))
     for key, name in (("sample_grid", "sample_grid.png"), ("masks", "attention_masks.png")):
         if summary.get(key):
             shutil.copyfile(args.out / summary[key], args.out / name)

@@ -31,9 +31,7 @@ inside it or contain it.  Two inputs with the same stem (``a.jpg``, ``a.png``) g
 from __future__ import annotations
 
 import csv
-import os
 import sys
-import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -89,14 +87,9 @@ _FIELDS = ("landmarks", "source_landmarks", "matrix")
 def _save_npz(path: Path, **arrays) -> None:
     import numpy as np
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    os.close(fd)
-    try:
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from course_lib.checkpoint import atomic_write
+
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def process_one(path: Path, dest: Path, size: int, cnn: bool, upsample, convert: bool = True

@@ -1,6 +1,11 @@
-"""``python -m course_lib train``: train LGP-GAN, StarGAN or GANimation into a run folder.
+"""``python -m course_lib train``: train a method of :mod:`course_lib.methods` into a run folder.
 
     python -m course_lib train --model lgp-gan --preset cpu --data synthetic --out runs/NAME [--steps N] [--resume]
+    python -m course_lib train --model stargan --set lambda_cls=3 --out runs/NAME
+
+``--preset`` is a *training preset* (schedule); the networks' size comes with it
+(``net_size``, a *network size*).  ``--set KEY=VALUE`` sets a field of the config or a hyper-parameter
+of the method (``python -m course_lib methods`` lists them); the value is read as YAML.
 
 The run folder holds config.yaml, checkpoints/last.pt, log.csv, samples/, masks/,
 loss_curves.png and summary.json (see :mod:`course_lib.trainer`).  Ctrl-C saves a
@@ -10,12 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MODELS = ("lgp-gan", "stargan", "ganimation")
 PRESETS = ("paper", "colab-t4", "cpu")
 
 
 def register(sub):
-    p = sub.add_parser("train", help="train lgp-gan / stargan / ganimation into runs/NAME",
+    p = sub.add_parser("train", help="train a method (python -m course_lib methods) into runs/NAME",
                        description="Train a model (LGP-GAN Sections III.B, IV.B). Ctrl-C saves a checkpoint; "
                                    "--resume continues exactly where it stopped.")
     add_train_arguments(p, default_out=None)
@@ -23,7 +27,10 @@ def register(sub):
 
 
 def add_train_arguments(p, default_out):
-    p.add_argument("--model", choices=MODELS, default="lgp-gan", help="model to train (default: lgp-gan)")
+    from course_lib import methods
+
+    p.add_argument("--model", choices=methods.names(), default="lgp-gan",
+                   help="method to train (default: lgp-gan; python -m course_lib methods lists them)")
     p.add_argument("--preset", choices=PRESETS, default="cpu",
                    help="training preset: paper (GPU, 200k iterations), colab-t4 (~2 h on a T4, estimate), "
                         "cpu (the default: small networks, ~20 min on 2 cores)")
@@ -34,7 +41,11 @@ def add_train_arguments(p, default_out):
     p.add_argument("--steps", type=int, default=None, help="iterations (D updates) in total; overrides the preset")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from checkpoints/last.pt, with its own config (--steps may extend it)")
-    p.add_argument("--config", type=Path, default=None, help="a YAML file of TrainConfig fields applied over the preset")
+    p.add_argument("--config", type=Path, default=None,
+                   help="a YAML file of TrainConfig fields (the method's hyper-parameters under 'hyper:') "
+                        "applied over the preset")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="a config field or a hyper-parameter of the method, e.g. --set lambda_cls=3 (repeatable)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the preset's, 0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="default: auto (GPU when present)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -55,7 +66,39 @@ def build_config(args):
             overrides[name] = getattr(args, name)
     if args.amp:
         overrides["amp"] = True
+    settings = parse_settings(getattr(args, "settings", []))
+    if settings:
+        from dataclasses import fields
+
+        from course_lib.config import TrainConfig
+
+        known = {f.name for f in fields(TrainConfig)}
+        hyper = dict(overrides.get("hyper") or {})
+        for k, v in settings.items():
+            if k in known and k != "hyper":
+                overrides[k] = v
+            else:  # the method's Hyper dataclass validates it (an unknown key names the method)
+                hyper[k] = v
+        overrides["hyper"] = hyper
     return preset(args.preset, **overrides)
+
+
+def parse_settings(items) -> dict:
+    """``["lambda_cls=3", "attention_variant=l2"]`` -> ``{"lambda_cls": 3, ...}`` (values read as YAML)."""
+    import yaml
+
+    from course_lib.config import ConfigError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set lambda_cls=3")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({err})") from None
+    return out
 
 
 def run(args) -> int:
