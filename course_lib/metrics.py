@@ -506,7 +506,9 @@ class LPIPSDistance:
         o, t = _as_uint8_hwc(outputs), _as_uint8_hwc(truths)
         if o.shape != t.shape:
             raise ValueError(f"lpips: shapes differ, {o.shape} vs {t.shape}")
-        as_float = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        from course_lib.images import unit_from_uint8
+
+        as_float = lambda a: unit_from_uint8(torch.from_numpy(a).permute(0, 3, 1, 2))
         out = [self.model(as_float(o[i:i + self.batch_size]), as_float(t[i:i + self.batch_size])).reshape(-1)
                for i in range(0, len(o), self.batch_size)]
         return torch.cat(out).double().numpy()

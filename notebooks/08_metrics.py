@@ -373,12 +373,13 @@ print(f"mean face: G = {mean_face['acc_g']:.1%}, PSNR gain over copy {mean_face[
 # %%
 truths = evaluate.translate(evaluate.OracleTranslator(test, train), test, changed_only=True, desc="ground truths")
 t = classifier.as_float(truths.images)
+grey = 2 / 255                                     # one grey level on the [-1, 1] scale
 striped = t.clone()
-striped[:, :, ::2] += 12 / 127.5                 # +12 grey levels on every other row
+striped[:, :, ::2] += 12 * grey                    # +12 grey levels on every other row
 damaged = {"truth + stripes (+12 grey levels, every other row)": striped,
            "truth blurred (3 x 3 mean)": torch.nn.functional.avg_pool2d(t, 3, stride=1, padding=1,
                                                                         count_include_pad=False),
-           "truth, every pixel +12 grey levels": t + 12 / 127.5}
+           "truth, every pixel +12 grey levels": t + 12 * grey}
 for name, images in damaged.items():
     m = evaluate.paired_metrics(test, evaluate.Generated(metrics.UInt8Images(images.clamp(-1, 1)).images,
                                                          truths.source, truths.target))
