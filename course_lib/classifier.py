@@ -18,9 +18,17 @@ of generated images (``evaluate``).
     train_classifier(clf, images, labels, epochs=30, shift=4)   # images (N,3,H,W), [-1,1] or uint8
     accuracy(clf, test_images, test_labels)
     save_classifier(clf, "runs/main/eval/classifier.pt"); clf = load_classifier(...)
+
+A **judge file** (:func:`save_judge` / :func:`load_judge`, format :data:`JUDGE_FORMAT`) is a
+classifier made to be shipped: a name and version, its training recipe, the data it was
+trained on, its measured accuracy, the torch version and the command that made it, and its
+weights stored in half precision (a file of about 1 MB) with their sha256, checked on every
+load.  ``course_lib.judge`` trains and finds them; ``data/judges/`` holds the shipped ones.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -33,6 +41,10 @@ from course_lib import facs
 from course_lib.images import unit_from_uint8
 
 FORMAT = "course-expression-classifier/1"
+#: Format of a versioned judge file (:func:`save_judge`).
+JUDGE_FORMAT = "course-expression-judge/1"
+#: What a judge file records besides its weights (:func:`save_judge`).
+JUDGE_FIELDS = ("name", "version", "recipe", "data", "metrics", "torch", "command")
 
 
 class ExpressionClassifier(nn.Module):
@@ -102,7 +114,8 @@ def train_classifier(model: ExpressionClassifier, images: torch.Tensor, labels: 
 
     Our choices (the papers give none): Adam(lr, betas 0.9/0.999; 1e-3 let the units of the
     synthetic-face classifier die, 3e-4 trains), cross-entropy, plus
-    ``au_weight`` x MSE on the AU head when ``aus`` (N, n_aus) is given, random
+    ``au_weight`` x MSE on the AU head when ``aus`` (N, n_aus) is given (rows holding NaN are
+    images whose AUs are unknown, e.g. the generated images of R+G: left out of that term), random
     horizontal flips (an expression keeps its class when mirrored; contempt stays
     unilateral) and, with ``shift`` > 0, random translations by up to ``shift`` pixels
     (edges replicated).  Deterministic on CPU for a seed: initialisation, shuffling and
@@ -138,7 +151,12 @@ def train_classifier(model: ExpressionClassifier, images: torch.Tensor, labels: 
                 feats = model.features(x)
                 loss = F.cross_entropy(model.head(feats), y)
                 if use_aus:
-                    loss = loss + au_weight * F.mse_loss(model.au_head(feats), aus[idx].to(device).float())
+                    a = aus[idx].to(device).float()
+                    known = ~torch.isnan(a).any(1)
+                    if bool(known.all()):
+                        loss = loss + au_weight * F.mse_loss(model.au_head(feats), a)
+                    elif bool(known.any()):
+                        loss = loss + au_weight * F.mse_loss(model.au_head(feats[known]), a[known])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -198,7 +216,8 @@ def save_classifier(model: ExpressionClassifier, path: str | os.PathLike, **meta
 
 
 def load_classifier(path: str | os.PathLike, device="cpu") -> ExpressionClassifier:
-    """Load what :func:`save_classifier` wrote (eval mode); ``.meta`` holds its metadata."""
+    """Load what :func:`save_classifier` wrote (eval mode); ``.meta`` holds its metadata.
+    A judge file (:func:`save_judge`) is loaded, and checked, by :func:`load_judge`."""
     from course_lib import checkpoint
 
     path = Path(path)
@@ -208,10 +227,108 @@ def load_classifier(path: str | os.PathLike, device="cpu") -> ExpressionClassifi
         blob = checkpoint.load(path)
     except checkpoint.CheckpointError as err:
         raise ValueError(f"{path}: cannot read the classifier ({err})") from err
+    if isinstance(blob, dict) and str(blob.get("format", "")).startswith("course-expression-judge/"):
+        return _judge_from_blob(blob, path, device)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ValueError(f"{path}: not an expression classifier written by course_lib.classifier "
                          f"(expected format {FORMAT!r})")
     model = ExpressionClassifier(**blob["hparams"])
     model.load_state_dict(blob["state_dict"])
     model.meta = blob.get("meta", {})
+    return model.to(device).eval()
+
+
+# ----------------------------------------------------------------------------- judge files
+def weights_sha256(state_dict: dict) -> str:
+    """sha256 of a state_dict: every tensor's name, dtype, shape and bytes, in name order."""
+    h = hashlib.sha256()
+    for k in sorted(state_dict):
+        v = torch.as_tensor(state_dict[k]).detach().cpu().contiguous()
+        h.update(f"{k}:{v.dtype}:{tuple(v.shape)}\n".encode())
+        h.update(v.numpy().tobytes())
+    return h.hexdigest()
+
+
+def half_precision(model: ExpressionClassifier) -> ExpressionClassifier:
+    """Round ``model``'s floating-point weights and buffers to float16 precision, in place (they stay
+    float32 tensors): what a judge file stores.  Measure a judge after this, not before."""
+    with torch.no_grad():
+        for t in [*model.parameters(), *model.buffers()]:
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+    return model
+
+
+def save_judge(model: ExpressionClassifier, path: str | os.PathLike, *, name: str, version: int, recipe: dict,
+               data: dict, metrics: dict, command: str) -> Path:
+    """Write ``model`` as a versioned judge file (format :data:`JUDGE_FORMAT`) atomically to ``path``
+    and its description (everything but the weights) to ``path`` with suffix ``.json``.
+
+    The weights are stored in float16 with their sha256 (:func:`weights_sha256`); ``model`` must
+    already be rounded (:func:`half_precision`) so that the ``metrics`` measured on it are those of
+    the file.  ``recipe``: how it was trained; ``data``: what on; ``metrics``: its measured
+    accuracy; ``command``: the command that rebuilds it.
+    """
+    from course_lib import checkpoint
+
+    state = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().cpu()
+        if v.is_floating_point():
+            if not torch.equal(v.half().float(), v.float()):
+                raise ValueError(f"save_judge: {k} is not rounded to float16; call half_precision(model) and "
+                                 "measure it before saving")
+            v = v.half()
+        state[k] = v
+    info = {"format": JUDGE_FORMAT, "name": str(name), "version": int(version), "hparams": dict(model.hparams),
+            "recipe": dict(recipe), "data": dict(data), "metrics": dict(metrics), "torch": str(torch.__version__),
+            "command": str(command), "weights_sha256": weights_sha256(state)}
+    path = Path(path)
+    checkpoint.save(dict(info, state_dict=state), path)
+    checkpoint.atomic_write_bytes(path.with_suffix(".json"), (json.dumps(info, indent=1) + "\n").encode())
+    return path
+
+
+def load_judge(path: str | os.PathLike, device="cpu") -> ExpressionClassifier:
+    """Load a judge file written by :func:`save_judge`, checking its format and the sha256 of its
+    weights; ``.meta`` holds its name, version, recipe, data, metrics, torch version, command,
+    ``weights_sha256`` and ``path``.  A missing, unreadable, foreign or corrupted file raises an
+    error naming it (``FileNotFoundError`` / ``ValueError``)."""
+    from course_lib import checkpoint
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such judge file")
+    try:
+        blob = checkpoint.load(path)
+    except checkpoint.CheckpointError as err:
+        raise ValueError(f"{path}: cannot read the judge file ({err})") from err
+    fmt = blob.get("format") if isinstance(blob, dict) else None
+    if fmt == FORMAT:
+        raise ValueError(f"{path}: a classifier trained for one run (format {FORMAT!r}), not a versioned judge "
+                         f"file (format {JUDGE_FORMAT!r})")
+    return _judge_from_blob(blob, path, device)
+
+
+def _judge_from_blob(blob, path: Path, device) -> ExpressionClassifier:
+    fmt = blob.get("format") if isinstance(blob, dict) else None
+    if isinstance(fmt, str) and fmt.startswith("course-expression-judge/") and fmt != JUDGE_FORMAT:
+        raise ValueError(f"{path}: judge format {fmt!r} is not the one this course_lib reads ({JUDGE_FORMAT!r}); "
+                         "update the course")
+    if fmt != JUDGE_FORMAT:
+        raise ValueError(f"{path}: not a judge file written by course_lib.classifier.save_judge "
+                         f"(expected format {JUDGE_FORMAT!r})")
+    missing = [k for k in ("hparams", "state_dict", "weights_sha256", *JUDGE_FIELDS) if k not in blob]
+    if missing:
+        raise ValueError(f"{path}: judge file without {', '.join(missing)} (damaged or written by hand)")
+    if weights_sha256(blob["state_dict"]) != blob["weights_sha256"]:
+        raise ValueError(f"{path}: its weights do not match the sha256 recorded in it (the file is corrupted or "
+                         f"was edited); restore it (git checkout -- {path}) or rebuild it with: {blob['command']}")
+    try:
+        model = ExpressionClassifier(**blob["hparams"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{path}: its weights do not fit its hyper-parameters ({str(err).splitlines()[0]})") from err
+    model.meta = {k: blob[k] for k in (*JUDGE_FIELDS, "weights_sha256")}
+    model.meta.update(format=JUDGE_FORMAT, path=str(path))
     return model.to(device).eval()

@@ -14,7 +14,11 @@ Protocol (``evaluate_translator``), on the test split the translator never saw:
    classifier trained on the real training images plus generated ones, tested on the real
    test images (Cascade EF-GAN Table 1).  Our choice for R+G: the generated training
    images are translations of the *training* images (one random other target each,
-   seeded), so no test identity leaks into training;
+   seeded), so no test identity leaks into training; its classifier is trained by the
+   judge's own recipe (AU head included) with as many updates.  The **judge** (the R
+   classifier) is the shipped, versioned one of ``data/judges/`` when the data is the
+   embedded synthetic set at its size (:mod:`course_lib.judge`), else one trained for the
+   run by the same recipe; every table names it (:func:`choose_judge`);
 3. **FID**: Inception when its weights are there, and always the **in-domain FID** (the
    R classifier's penultimate features), generated vs real test images;
    **IS** with Inception only;
@@ -46,6 +50,7 @@ import numpy as np
 import torch
 from course_lib import classifier as clf_lib
 from course_lib import facs, metrics
+from course_lib import judge as judge_lib
 from course_lib.images import uint8_from_unit
 
 N_CLASSES = len(facs.EXPRESSIONS)
@@ -77,7 +82,7 @@ PER_TARGET_N = [f"n_g_{e}" for e in facs.EXPRESSIONS]
 CSV_EXTRA = ["reference", "psnr_copy", "ssim_copy", "psnr_exact", "lpips_note", "in_domain_fid", "inception_fid",
              "is_std", "kid_mean", "kid_std", "au_error_real", "identity_distance", "identity_share_same",
              "identity_no_face", "identity_pairs", "n_test", "n_generated", "n_train", "paired", "inception",
-             *PER_TARGET, *PER_TARGET_N]
+             "judge_name", "judge_kind", *PER_TARGET, *PER_TARGET_N]
 #: Mean PSNR counts an exact pair (infinite PSNR) as this many dB when the other pairs of the
 #: row are not all exact; a row of exact pairs only (the oracle) reports infinity ("∞").
 PSNR_CAP = 100.0
@@ -194,46 +199,36 @@ class OracleTranslator:
 
 
 # ----------------------------------------------------------------------------- R / G / R+G
-#: Epochs of the R classifier (our choice, see :func:`train_judge`); R+G gets the same number of updates.
-JUDGE_EPOCHS = 100
-#: Width of the judge (``conv_dim`` of :class:`~course_lib.classifier.ExpressionClassifier`; our choice).
-JUDGE_CONV_DIM = 32
-#: Random shifts (pixels) of the judge's training images (our choice).
-JUDGE_SHIFT = 2
+#: The judge's recipe (:data:`course_lib.judge.RECIPE`): epochs of the R classifier (R+G gets the same
+#: number of updates), its width (``conv_dim``) and its random shifts (pixels).
+JUDGE_EPOCHS = judge_lib.RECIPE.epochs
+JUDGE_CONV_DIM = judge_lib.RECIPE.conv_dim
+JUDGE_SHIFT = judge_lib.RECIPE.shift
 
 
 def train_judge(split: Split, epochs: int = JUDGE_EPOCHS, seed: int = 0, progress: bool = True,
-                desc: str = "classifier R", lr: float = 3e-4, batch_size: int = 32, shift: int = JUDGE_SHIFT,
-                **hparams) -> clf_lib.ExpressionClassifier:
-    """The classifier of protocol R: trained on the real training images (with an AU head when AUs
-    are known).  ``hparams`` go to :class:`~course_lib.classifier.ExpressionClassifier`
-    (default ``conv_dim`` :data:`JUDGE_CONV_DIM`).
-
-    Defaults (our choice; Cascade EF-GAN does not describe its classifier): 100 epochs, a
-    classifier with 32 base channels, random flips and shifts of up to 2 pixels.  Measured on
-    the synthetic set at 64x64 (1440 training, 160 test images, seed 0): 30 epochs with
-    16 channels and 4-pixel shifts reached R = 78.8 % (training accuracy 85 %: contempt and
-    neutral were confused even on the training faces); 100 epochs, 2-pixel shifts: 96.2 %;
-    with 32 channels as well: 98.1 %; 60 epochs without shifts over-fitted (training 99.6 %,
-    test 78.8 %).  A judge that misreads real faces cannot tell whether a generator's
-    expressions are right, so G and R+G are only meaningful with a high R."""
-    size = split.images.shape[-1]
-    hparams.setdefault("conv_dim", JUDGE_CONV_DIM)
-    model = clf_lib.ExpressionClassifier(image_size=size if size & (size - 1) == 0 else 64,
-                                         n_aus=split.aus.shape[1] if split.aus is not None else 0, **hparams)
-    return clf_lib.train_classifier(model, split.images, split.labels, split.aus, epochs=epochs, seed=seed,
-                                    lr=lr, batch_size=batch_size, shift=shift, progress=progress, desc=desc)
+                desc: str = "classifier R", **recipe) -> clf_lib.ExpressionClassifier:
+    """A classifier of protocol R (or R+G) trained on ``split`` by the course's one recipe
+    (:data:`course_lib.judge.RECIPE`, with ``epochs``, ``seed`` and any other
+    :class:`~course_lib.judge.Recipe` field in ``recipe`` replaced): an AU head when AUs are known
+    (:func:`course_lib.judge.train`).  See :class:`~course_lib.judge.Recipe` for the measurements
+    behind the defaults."""
+    return judge_lib.train(split, judge_lib.RECIPE.replace(epochs=epochs, seed=seed, **recipe), progress, desc)
 
 
 def expression_protocol(train: Split, test: Split, generated_test: Generated, generated_train: Generated | None,
                         judge=None, epochs: int = JUDGE_EPOCHS, seed: int = 0, progress: bool = True,
                         judge_kw: dict | None = None) -> dict:
-    """Cascade EF-GAN Table 1: accuracies R, G and R+G (shares in 0..1) and the judge.
+    """Cascade EF-GAN Table 1: accuracies R, G and R+G (shares in 0..1), the judge and the R+G
+    classifier (``judge_rg``).
 
     ``generated_test``: translations of the test images (G); ``generated_train``:
     translations of training images added to the real ones for R+G (None: R+G skipped).
-    ``judge``: an already trained R classifier (else trained here); ``judge_kw``: keyword
-    arguments of :func:`train_judge` for both classifiers.
+    ``judge``: an already trained R classifier (else trained here with ``epochs``, ``seed`` and
+    ``judge_kw``, fields of :class:`~course_lib.judge.Recipe`).  The R+G classifier is trained by
+    the judge's own recipe (:func:`course_lib.judge.recipe_of`; a shipped judge records it), AU
+    head included (the generated images' AUs are unknown: left out of the AU loss), with as many
+    updates as the judge.
     """
     judge_kw = judge_kw or {}
     judge = judge if judge is not None else train_judge(train, epochs, seed, progress, **judge_kw)
@@ -241,11 +236,17 @@ def expression_protocol(train: Split, test: Split, generated_test: Generated, ge
            "acc_r": clf_lib.accuracy(judge, test.images, test.labels),
            "acc_g": clf_lib.accuracy(judge, generated_test.images, generated_test.target)}
     if generated_train is not None:
+        recipe = judge_lib.recipe_of(judge, judge_lib.RECIPE.replace(epochs=epochs, seed=seed, **judge_kw))
+        aus = None
+        if train.aus is not None:      # the generated images' AUs are unknown (NaN): real ones only in the AU loss
+            aus = torch.cat([train.aus, torch.full((len(generated_train.target), train.aus.shape[1]), float("nan"))])
         both = Split(torch.cat([train.images, generated_train.images]),
-                     torch.cat([train.labels, generated_train.target]), train.landmarks, None, [])
+                     torch.cat([train.labels, generated_train.target]), train.landmarks, aus, [])
         # as many updates as the R classifier: its epochs scaled by the share of real images
-        rg_epochs = max(1, round(epochs * len(train) / len(both.labels)))
-        rg = train_judge(both, rg_epochs, seed, progress, desc="classifier R+G", **judge_kw)
+        rg_epochs = max(1, round(recipe.epochs * len(train) / len(both.labels)))
+        other = {k: v for k, v in recipe.to_dict().items() if k not in ("epochs", "seed")}
+        rg = train_judge(both, rg_epochs, recipe.seed, progress, desc="classifier R+G", **other)
+        out["judge_rg"] = rg
         out["acc_rg"] = clf_lib.accuracy(rg, test.images, test.labels)
     return out
 
@@ -348,6 +349,31 @@ def paired_metrics(split: Split, generated: Generated, judge=None, lpips=None) -
 
 
 # ----------------------------------------------------------------------------- everything
+class CachedDescriptors:
+    """dlib face descriptors (:class:`metrics.FaceDescriptors`, made on first use) computed once per
+    distinct image within one evaluation: the inputs are described once for all rows, and the copy
+    row's outputs (the inputs) and the oracle's (test images) cost nothing more.  Same numbers as
+    describing every image anew (dlib is deterministic)."""
+
+    def __init__(self, descriptors=None):
+        self._descriptors = descriptors
+        self._memo: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, images, progress: bool = False) -> np.ndarray:
+        import hashlib
+
+        a = np.ascontiguousarray(np.asarray(images))
+        keys = [hashlib.sha1(x.tobytes()).digest() for x in a]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._memo))
+        if todo:
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            if self._descriptors is None:
+                self._descriptors = metrics.FaceDescriptors()
+            new = self._descriptors(a[[first[k] for k in todo]], progress)
+            self._memo.update(zip(todo, new))
+        return np.stack([self._memo[k] for k in keys]) if keys else np.zeros((0, 128))
+
+
 def resolve_lpips(lpips="auto", download: bool = False, log=print):
     """The LPIPS callable to use: ``"auto"``: :func:`metrics.lpips_model` when the package and its
     weights are present (else None, the reason logged); None/False: none; a callable: itself."""
@@ -364,13 +390,15 @@ def score_translations(gen: Generated, train: Split, test: Split, *, method: str
                        gen_train: Generated | None = None, inception_path=None,
                        classifier_epochs: int = JUDGE_EPOCHS, identity: bool = True, identity_inputs: int = 32,
                        seed: int = 0, progress: bool = True, log=print, judge_kw: dict | None = None,
-                       lpips=None) -> dict:
+                       lpips=None, descriptors=None) -> dict:
     """Score translations ``gen`` of the test split (steps 2-5 of the module docstring); one
     result row.  ``gen_train``: translations of training images for R+G (None: R+G skipped);
+    ``descriptors``: the dlib descriptor function to use (e.g. a shared :class:`CachedDescriptors`);
     ``lpips``: a callable or None (see :func:`paired_metrics`)."""
     row = {"method": method, "n_test": len(test), "n_train": len(train), "n_generated": len(gen.target)}
     prot = expression_protocol(train, test, gen, gen_train, judge, classifier_epochs, seed, progress, judge_kw)
     judge = prot.pop("judge")
+    prot.pop("judge_rg", None)
     row.update(prot)
     row["judge"] = judge
     row.update(per_target_g(judge, gen))
@@ -394,7 +422,7 @@ def score_translations(gen: Generated, train: Split, test: Split, *, method: str
         keep = gen.source < identity_inputs
         scores = metrics.identity_scores(test.images[:identity_inputs].permute(0, 2, 3, 1).numpy(),
                                          gen.images[keep].permute(0, 2, 3, 1).numpy(), progress=progress,
-                                         source=gen.source[keep].numpy())
+                                         source=gen.source[keep].numpy(), descriptors=descriptors)
         row.update(identity=scores.summary(), identity_distance=scores.distance,
                    identity_share_same=scores.share_same, identity_no_face=scores.no_face,
                    identity_pairs=scores.pairs)
@@ -404,7 +432,7 @@ def score_translations(gen: Generated, train: Split, test: Split, *, method: str
 def evaluate_translator(translator, train: Split, test: Split, *, method: str = "", judge=None,
                         inception_path=None, classifier_epochs: int = JUDGE_EPOCHS, rg: bool = True, identity: bool = True,
                         identity_inputs: int = 32, seed: int = 0, progress: bool = True, log=print,
-                        judge_kw: dict | None = None, lpips="auto") -> dict:
+                        judge_kw: dict | None = None, lpips="auto", descriptors=None) -> dict:
     """Run the whole protocol (module docstring) and return one result row (a dict).
 
     ``judge``: a trained R classifier to reuse (else trained on ``train``);
@@ -424,12 +452,12 @@ def evaluate_translator(translator, train: Split, test: Split, *, method: str = 
                               judge=judge, gen_train=gen_train, inception_path=inception_path,
                               classifier_epochs=classifier_epochs, identity=identity,
                               identity_inputs=identity_inputs, seed=seed, progress=progress, log=log,
-                              judge_kw=judge_kw, lpips=resolve_lpips(lpips, log=log))
+                              judge_kw=judge_kw, lpips=resolve_lpips(lpips, log=log), descriptors=descriptors)
 
 
 def reference_rows(train: Split, test: Split, judge, *, inception_path=None, identity: bool = True,
                    identity_inputs: int = 32, seed: int = 0, progress: bool = True, log=print,
-                   lpips="auto") -> list[dict]:
+                   lpips="auto", descriptors=None) -> list[dict]:
     """The two reference rows on the pairs of :func:`evaluate_translator` (every test image to
     every other target), scored with the same ``judge``: **copy** (each output is its input
     unchanged) and, where a ground truth exists, **oracle** (each output is its ground truth;
@@ -443,7 +471,7 @@ def reference_rows(train: Split, test: Split, judge, *, inception_path=None, ide
     copy = Generated(test.images[source], source, target)
     lpips = resolve_lpips(lpips, log=log)
     kw = dict(inception_path=inception_path, identity=identity, identity_inputs=identity_inputs, seed=seed,
-              progress=progress, log=lambda *a: None, lpips=lpips)
+              progress=progress, log=lambda *a: None, lpips=lpips, descriptors=descriptors)
     rows = [score_translations(copy, train, test, method=REFERENCES["copy"], judge=judge, **kw)]
     gt = ground_truth_index(test, copy)
     ok = gt >= 0
@@ -532,6 +560,13 @@ def notes(rows: list[dict]) -> str:
     if any(r.get("lpips_note") for r in rows):
         out.append(f"- LPIPS: {metrics.LPIPS_NOTE} — the lpips package and its AlexNet weights are needed; nothing "
                    "is reported in its place.")
+    judges = list(dict.fromkeys(r["judge_name"] for r in rows if r.get("judge_name")))
+    if len(judges) == 1:
+        out.append(f"- **Judge** (acc. R and G, AU error, in-domain FID; R+G is trained by its recipe): {judges[0]}.")
+    elif judges:
+        out.append("- **Judges**: the rows were scored by different judges (compare acc. G, AU error and in-domain "
+                   "FID only between rows of the same judge): "
+                   + "; ".join(f"{r['method']}: {r['judge_name']}" for r in rows if r.get("judge_name")) + ".")
     out.append("- acc. R / G / R+G: Cascade EF-GAN Table 1's protocol (G on the translations to the other "
                "expressions); R+G adds translations of the training images (one random other target each).")
     out.append("- identity: mean dlib descriptor distance input/output (share of pairs under 0.6; pairs where "
@@ -602,10 +637,12 @@ def compare_rows(rows: list[dict]) -> list[dict]:
 # ----------------------------------------------------------------------------- a run folder
 def judge_for(train: Split, cache: Path | None, epochs: int, seed: int = 0, progress: bool = True, tag: str = "",
               log=print) -> clf_lib.ExpressionClassifier:
-    """The R classifier for ``train``: loaded from ``cache`` when it was trained on the same data
-    (same ``tag``, number of images, size, epochs, seed and recipe), else trained and saved there."""
+    """A judge trained for this run: the course's recipe (:data:`course_lib.judge.RECIPE`, with
+    ``epochs`` and ``seed``) on ``train``; loaded from ``cache`` when it was trained on the same data
+    (same ``tag``, number of images, size) by the same recipe, else trained and saved there."""
+    recipe = judge_lib.RECIPE.replace(epochs=epochs, seed=seed)
     meta = {"tag": tag, "n_train": len(train), "image_size": int(train.images.shape[-1]), "epochs": epochs,
-            "seed": seed, "recipe": f"conv_dim={JUDGE_CONV_DIM},shift={JUDGE_SHIFT}"}
+            "seed": seed, "recipe": recipe.to_dict()}
     if cache is not None and Path(cache).is_file():
         try:
             judge = clf_lib.load_classifier(cache)
@@ -617,7 +654,45 @@ def judge_for(train: Split, cache: Path | None, epochs: int, seed: int = 0, prog
     judge = train_judge(train, epochs, seed, progress)
     if cache is not None:
         clf_lib.save_classifier(judge, cache, **meta)
+        judge.meta = dict(meta)
     return judge
+
+
+def choose_judge(train: Split, test: Split, judge="auto", *, cache: Path | None = None,
+                 epochs: int = JUDGE_EPOCHS, seed: int = 0, progress: bool = True, tag: str = "",
+                 log=print) -> tuple[clf_lib.ExpressionClassifier, dict]:
+    """The judge of an evaluation and its description for the table (:func:`course_lib.judge.describe`).
+
+    ``judge``: ``"auto"`` — the shipped judge of ``data/judges/`` when the data is the embedded
+    synthetic set at its image size with the same split (:func:`course_lib.judge.shipped_judge`),
+    else one trained for this run (:func:`judge_for`, cached in ``cache``); ``"shipped"`` — the
+    shipped judge or an error saying why none fits; ``"train"`` — always one trained for this run;
+    a path — that judge or classifier file.  ``epochs`` / ``seed`` apply to a judge trained here.
+    """
+    if isinstance(judge, str) and judge in ("auto", "shipped"):
+        model, why = judge_lib.shipped_judge(train, test)
+        if model is not None:
+            info = judge_lib.describe(model)
+            log(f"judge: {info['judge_name']}")
+            return model, info
+        if judge == "shipped":
+            raise ValueError(f"no shipped judge fits this data: {why}")
+        log(f"judge: no shipped judge ({why}); training one for this run")
+    elif not (isinstance(judge, str) and judge == "train"):
+        path = Path(judge)
+        model = clf_lib.load_classifier(path)
+        info = judge_lib.describe(model)
+        if model.meta.get("format") != clf_lib.JUDGE_FORMAT:
+            info = {"judge_name": f"{path} ({judge_lib.recipe_of(model).label()})", "judge_kind": "file"}
+        elif model.meta.get("data"):
+            ok, why = judge_lib.check_data(model, train, test)
+            if not ok:
+                log(f"judge: {path}: {why}; using it as asked")
+                info["judge_name"] += f"; {why}"
+        log(f"judge: {info['judge_name']}")
+        return model, info
+    model = judge_for(train, cache, epochs, seed, progress, tag=tag, log=log)
+    return model, judge_lib.describe(model, cache)
 
 
 def eval_dir(run) -> Path:
@@ -646,16 +721,19 @@ def save_confusion(row: dict, path, title: str = "") -> Path | None:
 def evaluate_run(run, *, data: str | None = None, inception_weights=None, download_inception: bool = False,
                  limit: int = 0, train_limit: int = 0, classifier_epochs: int = JUDGE_EPOCHS, rg: bool = True,
                  identity: bool = True, identity_inputs: int = 32, seed: int = 0, progress: bool = True,
-                 log=print, references: bool = True, download_lpips: bool = False) -> dict:
+                 log=print, references: bool = True, download_lpips: bool = False, judge="auto") -> dict:
     """Evaluate the model of run folder ``run`` (or a checkpoint) on its dataset's test split and
     write ``<run>/eval/metrics.{md,csv,json}`` (the model's row between the **copy** and
     **oracle** reference rows, :func:`reference_rows`; ``references=False`` leaves them out),
     ``<run>/eval/confusion_g.png`` (the judge's confusion matrix on the model's translations)
-    and the R classifier ``classifier.pt``.
+    and, when the judge is trained for this run, the judge ``classifier.pt``.
 
     ``data`` overrides the run's dataset ('synthetic' or a folder; required for an official
     StarGAN checkpoint, which has no config); ``limit`` / ``train_limit`` cap the test and
-    training images (0: all); ``download_lpips`` lets LPIPS fetch its AlexNet weights.
+    training images (0: all); ``download_lpips`` lets LPIPS fetch its AlexNet weights;
+    ``judge``: see :func:`choose_judge` (``"auto"``: the shipped judge when the data is the
+    embedded synthetic set at the model's size, else one trained for this run with
+    ``classifier_epochs``).  Every row names its judge (``judge_name``, ``judge_kind``).
     Returns the model's result row.
     """
     from course_lib import trainer
@@ -680,26 +758,28 @@ def evaluate_run(run, *, data: str | None = None, inception_weights=None, downlo
     log(f"{run}: {translator.model_name} at {size}x{size}; {len(train)} training and {len(test)} test images "
         f"from {config.data}")
     out_dir = eval_dir(run)
-    judge = judge_for(train, out_dir / "classifier.pt", classifier_epochs, seed, progress, tag=str(config.data),
-                      log=log)
+    judge, judge_info = choose_judge(train, test, judge, cache=out_dir / "classifier.pt", epochs=classifier_epochs,
+                                     seed=seed, progress=progress, tag=str(config.data), log=log)
     try:
         inception = metrics.inception_weights(inception_weights, download=download_inception)
     except metrics.InceptionUnavailable as err:
         log(str(err))
         inception = None
     lpips = resolve_lpips("auto", download=download_lpips, log=log)
+    descriptors = CachedDescriptors() if identity else None     # inputs, copies and truths: described once
     row = evaluate_translator(translator, train, test, method=f"{translator.model_name} ({run.name})", judge=judge,
                               inception_path=inception, classifier_epochs=classifier_epochs, rg=rg,
                               identity=identity, identity_inputs=identity_inputs, seed=seed, progress=progress,
-                              log=lambda *_: None, lpips=lpips)
+                              log=lambda *_: None, lpips=lpips, descriptors=descriptors)
     rows = [row]
     if references:
         copy, *oracle = reference_rows(train, test, judge, inception_path=inception, identity=identity,
-                                       identity_inputs=identity_inputs, seed=seed, progress=progress, lpips=lpips)
+                                       identity_inputs=identity_inputs, seed=seed, progress=progress, lpips=lpips,
+                                       descriptors=descriptors)
         rows = [copy, row, *oracle]
     for r in rows:
         r.pop("judge", None)
-        r["run"] = str(run)
+        r.update(judge_info, run=str(run))
     png = save_confusion(row, out_dir / "confusion_g.png", title=f"G: {row['method']}")
     extra = (f"\n![The judge's confusion matrix on {row['method']}'s translations (rows: target, columns: "
              f"predicted, normalised per row)]({png.name})\n") if png else ""

@@ -37,6 +37,23 @@ class Discriminator(PatchDiscriminator):
         super().__init__(image_size, n_classes=c_dim, conv_dim=conv_dim, n_layers=repeat_num)
 
 
+def init_weights(module):
+    """The official initialisation (``networks/networks.py``, ``NetworkBase.init_weights``, applied to
+    G and D before training): every convolution's weight from N(0, 0.02), its bias (if any) 0.
+    Normalisation layers keep PyTorch's defaults (the code's ``BatchNorm2d`` branch never matches an
+    ``InstanceNorm2d``).  Returns ``module``."""
+    import torch
+    from torch import nn
+
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                m.weight.normal_(0.0, 0.02)
+                if m.bias is not None:
+                    m.bias.zero_()
+    return module
+
+
 def convert_official_state_dict(state_dict: dict) -> dict:
     """Rename the official generator's heads (``img_reg`` -> ``color_head``, ``attetion_reg`` -> ``mask_head``)."""
     rename = {"module.": "", "img_reg.": "color_head.", "attetion_reg.": "mask_head."}

@@ -188,6 +188,13 @@ def total_variation(mask: Tensor) -> Tensor:
     return (dh + dw).mean()
 
 
+def total_variation_sum(mask: Tensor) -> Tensor:
+    """Anisotropic total variation summed over the whole batch, GANimation's official
+    ``_compute_loss_smooth``: ``sum |M[..., :, :-1] - M[..., :, 1:]| + sum |M[..., :-1, :] - M[..., 1:, :]|``
+    over every sample, channel and position (not averaged: B times :func:`total_variation`)."""
+    return (mask[..., :, :-1] - mask[..., :, 1:]).abs().sum() + (mask[..., :-1, :] - mask[..., 1:, :]).abs().sum()
+
+
 def attention_loss(masks: Sequence[Tensor] | Tensor, variant: str = "l2",
                    tv_weight: float = GANIMATION_TV_WEIGHT, normalized: bool = True) -> Tensor:
     """Attention loss over all masks, LGP-GAN Eq. 7: ``E[||M_eye||_2 + ||M_mouth||_2 + ||M_y||_2]``.

@@ -12,7 +12,9 @@
 * **In-domain FID**: the penultimate layer of the expression classifier of
   :mod:`course_lib.classifier`, registered with torch-fidelity as the feature extractor
   :data:`IN_DOMAIN_EXTRACTOR`.  Always labelled "in-domain FID", never "FID (Inception)":
-  its numbers are not comparable with the papers'.
+  its numbers are not comparable with the papers'.  They are comparable between runs judged
+  by the same classifier: the evaluation uses the shipped, versioned judge of ``data/judges/``
+  (:mod:`course_lib.judge`) whenever the data is the embedded set it was trained on.
 * **PSNR / SSIM** against the ground-truth target (the landmark+label GAN's Eq. 8 and 9,
   Table 5; Cascade EF-GAN Table 2) with scikit-image; **AU error**; **identity**: the
   distance between dlib face-recognition descriptors of input and output and the share
@@ -118,7 +120,8 @@ class InDomainFeatureExtractor(FeatureExtractorBase):
 
     Features: ``"penultimate"`` (FID/KID; the in-domain choice, ours) and ``"logits"``.
     The classifier comes from the keyword ``course_classifier`` (a module, copied) or from
-    ``feature_extractor_weights_path`` (a file written by ``classifier.save_classifier``).
+    ``feature_extractor_weights_path`` (a file written by ``classifier.save_classifier``, or a
+    judge file of ``classifier.save_judge``, e.g. ``data/judges/expression-judge-64px-v1.pt``).
     torch-fidelity builds it as ``cls(name, features_list, **kwargs)``.
     """
 
@@ -132,7 +135,7 @@ class InDomainFeatureExtractor(FeatureExtractorBase):
             model = clf.load_classifier(feature_extractor_weights_path)
         else:
             raise ValueError(f"feature extractor {name!r} needs a classifier: pass course_classifier=MODEL "
-                             "or feature_extractor_weights_path=PATH (a file written by save_classifier)")
+                             "or feature_extractor_weights_path=PATH (a file written by save_classifier or save_judge)")
         self.model = model.eval().requires_grad_(False)
 
     @staticmethod

@@ -30,12 +30,15 @@ def plot_loss_curves(log_path, out_path=None, ax=None):
         return None
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6)) if ax is None else (ax.figure, ax)
     steps = log["step"]
-    for a, prefix in zip(axes, ("D/", "G/")):
+    for a, prefix in zip(axes, ("D", "G")):
         for k, v in log.items():
-            if k.startswith(prefix) and "_" not in k:  # the sums over discriminators, not per-D parts
+            net, _, part = k.partition("/")
+            # every update of this network (e.g. GANimation's separate "D_gp" step); the sums over
+            # discriminators, not the per-D parts ("D/eye_adv")
+            if part and net.split("_")[0] == prefix and "_" not in part:
                 a.plot(steps, v, label=k, lw=1.6 if k.endswith("total") else 1.0)
         a.set_xlabel("iteration")
-        a.set_title("discriminator, Eq. 8" if prefix == "D/" else "generator, Eq. 9")
+        a.set_title("discriminator, Eq. 8" if prefix == "D" else "generator, Eq. 9")
         a.legend(fontsize=7, ncol=2)
         a.grid(alpha=0.3)
     fig.tight_layout()

@@ -14,7 +14,7 @@ def run(*args):
 def test_help_lists_commands():
     r = run("--help")
     assert r.returncode == 0
-    for command in ("facs", "bench", "badges", "main"):
+    for command in ("facs", "bench", "badges", "main", "judge"):
         assert command in r.stdout
 
 
@@ -66,3 +66,32 @@ def test_main_job_evaluates_without_rg_unless_asked(tmp_path, monkeypatch):
         calls.clear()
         assert cli.main(["main", "--out", str(tmp_path / "run"), *extra]) == 0
         assert calls == expected, extra
+
+
+def test_main_job_reports_an_evaluation_error_naming_the_file(tmp_path, monkeypatch, capsys):
+    """A corrupted shipped judge (or any bad file) stops the main job's step 4 with one line naming it."""
+    from course_lib import datasets, evaluate, trainer
+
+    class FakeTrainer:
+        def __init__(self, config, out, resume=False, steps=None):
+            self.grid = out / "samples" / "g.png"
+
+        def train(self):
+            self.grid.parent.mkdir(parents=True, exist_ok=True)
+            self.grid.write_bytes(b"png")
+            return {"interrupted": False, "wall_time_s": 0.0, "step": 1, "steps": 1}
+
+        def write_samples(self):
+            return {"sample_grid": self.grid, "masks": None}
+
+    def broken(run, **kw):
+        raise ValueError("data/judges/expression-judge-64px-v1.pt: its weights do not match the sha256 recorded in it")
+
+    monkeypatch.setattr(trainer, "Trainer", FakeTrainer)
+    monkeypatch.setattr(evaluate, "evaluate_run", broken)
+    monkeypatch.setattr(datasets, "DEFAULT_SYNTHETIC", tmp_path / "synthetic")
+    (tmp_path / "synthetic").mkdir()
+    (tmp_path / "synthetic" / datasets.METADATA).write_text("{}")
+    monkeypatch.setattr("course_lib.commands.train.print_summary", lambda *a: None)
+    assert cli.main(["main", "--out", str(tmp_path / "run")]) == 2
+    assert "error: evaluation: data/judges/expression-judge-64px-v1.pt: its weights" in capsys.readouterr().err

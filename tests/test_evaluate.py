@@ -108,10 +108,18 @@ def test_protocol_with_oracle_and_identity(splits, judge):
 def test_rg_classifier_gets_as_many_updates_as_r(splits, judge, monkeypatch):
     train, test = splits
     seen = []
-    monkeypatch.setattr(E, "train_judge", lambda split, epochs, *a, **kw: seen.append((len(split.labels), epochs)) or judge)
+    monkeypatch.setattr(E, "train_judge", lambda split, epochs, *a, **kw: seen.append((len(split.labels), epochs, kw))
+                        or judge)
     gen = E.translate(Oracle(), train, E.random_other_targets(train.labels))
+    # the judge records its recipe (12 epochs, the JUDGE fields): R+G is trained by it, whatever `epochs` says
     E.expression_protocol(train, test, E.translate(Oracle(), test), gen, judge=judge, epochs=100)
-    assert seen == [(2 * len(train), 50)]  # twice the images, half the epochs
+    assert seen[0][:2] == (2 * len(train), 6)  # twice the images, half the epochs
+    assert {k: seen[0][2][k] for k in JUDGE} == JUDGE
+    # a judge that records no recipe: `epochs` and the course's recipe
+    seen.clear()
+    bare = classifier.ExpressionClassifier(image_size=SIZE, conv_dim=4).eval()
+    E.expression_protocol(train, test, E.translate(Oracle(), test), gen, judge=bare, epochs=100)
+    assert seen[0][:2] == (2 * len(train), 50) and seen[0][2]["conv_dim"] == E.JUDGE_CONV_DIM
 
 
 def test_random_other_targets_never_the_own_label():
@@ -442,3 +450,21 @@ def test_mean_psnr_and_the_note_on_exact_pairs():
     assert E.mean_psnr([math.inf, 20.0]) == pytest.approx((E.PSNR_CAP + 20.0) / 2)
     assert "count as 100 dB in the mean of m (1 of 4)" in E.notes([{"method": "m", "psnr_exact": 1, "paired": 4}])
     assert "count as" not in E.notes([{"method": "oracle", "psnr_exact": 4, "paired": 4}])
+
+
+def test_cached_descriptors_describe_each_distinct_image_once():
+    """evaluate_run shares one CachedDescriptors between its rows: the same numbers as describing
+    every image anew, each distinct image described once (the copy row's outputs are its inputs)."""
+    calls = []
+
+    def fake(images, progress=False):
+        calls.append(len(images))
+        return images.reshape(len(images), -1)[:, :128].astype(float)
+
+    x = np.random.default_rng(0).integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)
+    cached = E.CachedDescriptors(fake)
+    assert np.array_equal(cached(x[[0, 1, 0, 2]]), fake(x[[0, 1, 0, 2]]))
+    assert np.array_equal(cached(x[[3, 0]]), fake(x[[3, 0]]))
+    assert calls == [3, 4, 1, 2]          # (3 new, the check's 4), (1 new: x[3], the check's 2)
+    s = metrics.identity_scores(x[:2], x[[0, 1, 1]], descriptors=cached, source=np.array([0, 1, 1]))
+    assert s.pairs == 3 and s.distance == 0.0

@@ -295,3 +295,27 @@ def test_hyper_parameters_from_yaml_and_saved_in_config_yaml(tmp_path):
                      "--config", str(tiny), "--set", "lambda_cls=3", "--set", "lambda_cycle=5"]) == 0
     saved = TrainConfig.load(tmp_path / "run" / "config.yaml")
     assert (saved.hyper["lambda_cls"], saved.hyper["lambda_cycle"], saved.hyper["lambda_cls_d"]) == (3.0, 5.0, 6.0)
+
+
+# ----------------------------------------------------------------------------- issue 15, item 4
+def test_a_methods_own_presets_name_known_presets_and_fields_and_say_why():
+    """A method's ``presets`` (what a training preset sets differently for it) are applied by
+    ``config.preset`` and each is explained in ``presets_doc``."""
+    import dataclasses
+
+    from course_lib import methods
+    from course_lib.config import PRESETS, TrainConfig, preset
+
+    known = set(TrainConfig.__dataclass_fields__) - {"model"}
+    for name in methods.names():
+        cls = methods.get(name)
+        own, why = getattr(cls, "presets", {}), getattr(cls, "presets_doc", {})
+        assert set(own) <= set(PRESETS) and set(own) == set(why), name
+        for p, values in own.items():
+            assert set(values) <= known and len(why[p]) > 80, (name, p)
+            c = preset(p, model=name)
+            for k, v in values.items():
+                want = dataclasses.asdict(methods.make_hyper(name, v)) if k == "hyper" else v
+                assert getattr(c, k) == want, (name, p, k)
+            assert preset(p, model=name, g_lr=3e-3).g_lr == 3e-3  # the caller's overrides still win
+    assert {n for n in methods.names() if getattr(methods.get(n), "presets", {}).get("cpu")} >= {"stargan", "ganimation"}

@@ -2,7 +2,11 @@
 and their gains over copy, LPIPS (when its weights are present), changes outside the expression,
 high-frequency ratio, expression accuracy R / G / R+G (G also per target), AU error and identity of a
 trained model, beside the copy and oracle reference rows; writes ``runs/NAME/eval/metrics.md``,
-``metrics.csv`` and ``confusion_g.png`` (LGP-GAN Table IV, Cascade EF-GAN Tables 1-2)."""
+``metrics.csv`` and ``confusion_g.png`` (LGP-GAN Table IV, Cascade EF-GAN Tables 1-2).
+
+The judge (R, G, AU error, in-domain FID) is the shipped one of ``data/judges/`` when the run's
+data is the embedded synthetic set at the judge's size (``python -m course_lib judge info``),
+else one trained for the run (``--judge``)."""
 from pathlib import Path
 
 
@@ -21,12 +25,17 @@ def register(sub):
     p.add_argument("--download-inception", action="store_true", help="download the Inception weights if missing")
     p.add_argument("--download-lpips", action="store_true",
                    help="let LPIPS download its AlexNet weights if missing (needs the lpips package)")
+    p.add_argument("--judge", default="auto", metavar="auto|shipped|train|PATH",
+                   help="the expression judge: auto (default) = the shipped data/judges/ judge when the data is the "
+                        "embedded synthetic set at its size, else one trained for this run (cached in RUN/eval/); "
+                        "shipped = that judge or an error; train = always train one; PATH = a judge file")
     p.add_argument("--no-references", action="store_true", help="leave out the copy and oracle reference rows")
     p.add_argument("--limit", type=int, default=None, help="at most this many test images (default: all; fast mode 16)")
     p.add_argument("--train-limit", type=int, default=None,
                    help="at most this many training images (default: all; fast mode 64)")
-    p.add_argument("--classifier-epochs", type=int, default=None, help="epochs of the expression classifiers "
-                                                                         "(default 100; fast mode 2)")
+    p.add_argument("--classifier-epochs", type=int, default=None,
+                   help="epochs of a judge trained for this run (default 100; fast mode 2); a shipped judge "
+                        "and its R+G classifier keep the shipped recipe")
     p.add_argument("--no-rg", action="store_true", help="skip R+G (it trains a second classifier)")
     p.add_argument("--no-identity", action="store_true", help="skip the dlib identity metric")
     p.add_argument("--identity-inputs", type=int, default=None,
@@ -46,6 +55,9 @@ def run(args) -> int:
         if v is not None and v < (1 if name == "classifier_epochs" else 0):
             print(f"--{name.replace('_', '-')} {v}: expected a non-negative integer")
             return 2
+    if args.judge not in ("auto", "shipped", "train") and not Path(args.judge).is_file():
+        print(f"--judge {args.judge}: expected auto, shipped, train or an existing judge file")
+        return 2
     if not args.run.exists():
         print(f"--run {args.run}: no such run folder or checkpoint")
         return 2
@@ -57,7 +69,7 @@ def run(args) -> int:
                            classifier_epochs=args.classifier_epochs or pick(JUDGE_EPOCHS, 2), rg=not args.no_rg,
                            identity=not args.no_identity, identity_inputs=args.identity_inputs or pick(32, 4),
                            seed=args.seed, references=not args.no_references,
-                           download_lpips=args.download_lpips)
+                           download_lpips=args.download_lpips, judge=args.judge)
     except (FileNotFoundError, ValueError) as err:
         print(f"evaluate: {err}")
         return 2

@@ -7,9 +7,11 @@
    masks to ``runs/main/sample_grid.png`` / ``attention_masks.png``;
 4. evaluates the trained model (``python -m course_lib evaluate``, offline: in-domain FID,
    PSNR/SSIM against the ground truth, accuracy R and G, identity) into ``runs/main/eval/``
-   (skip with ``--no-eval``).  R+G trains a second classifier (about 5 minutes on 2 cores), so
-   the main job leaves it out unless ``--rg`` is given; ``python -m course_lib evaluate --run
-   runs/main`` later adds it (reusing the R classifier).
+   (skip with ``--no-eval``), judged by the shipped judge ``data/judges/expression-judge-64px-v*.pt``
+   (the cpu preset trains at 64x64 on the embedded set, the data that judge was trained on), so
+   no classifier is trained and the in-domain FID is the same feature space on every machine.
+   R+G trains a second classifier (minutes on 2 cores), so the main job leaves it out unless
+   ``--rg`` is given; ``python -m course_lib evaluate --run runs/main`` later adds it.
 
 An existing run in ``--out`` is continued (``--resume`` semantics; a finished run only
 rewrites its figures); ``--fresh`` refuses to touch an existing run instead.
@@ -92,7 +94,11 @@ def run(args) -> int:
 
         t1 = time.perf_counter()
         print("[4/4] evaluation (python -m course_lib evaluate)", flush=True)
-        evaluate_run(args.out, rg=args.rg)
+        try:
+            evaluate_run(args.out, rg=args.rg)
+        except (FileNotFoundError, ValueError) as err:    # e.g. a corrupted shipped judge: the file is named
+            print(f"error: evaluation: {err}", file=sys.stderr)
+            return 2
         print(f"evaluation: {time.perf_counter() - t1:.0f} s -> {args.out / 'eval' / 'metrics.md'}")
         if not args.rg:
             print(f"(R+G left out; `python -m course_lib evaluate --run {args.out}` adds it)")

@@ -1,12 +1,38 @@
 """StarGAN (Choi et al. 2018) as the course's baseline: one generator, one critic, no attention.
 
-Adversarial (WGAN-GP) + classification + cycle reconstruction (lambda 10); no
-self-reconstruction and no mask.  Networks: the official layout
-(:mod:`course_lib.stargan`).  G translates in training mode, as the official
-``solver.test()`` does (its InstanceNorm keeps running statistics that training never
-uses).  Generators written by the official solver (yunjey/stargan ``*-G.ckpt``) trained on
-RaFD (c_dim=8) load through :meth:`StarGAN.from_foreign_checkpoint`; the published CelebA
-ones (c_dim=5 attributes) are refused.
+Trained as the official solver trains it (yunjey/stargan ``solver.py``, ``Solver.train()`` on
+RaFD; options of ``main.py``), each official option here or in :mod:`course_lib.config`:
+
+* critic, one Adam step: ``d_loss = d_loss_real + d_loss_fake + lambda_cls * d_loss_cls +
+  lambda_gp * d_loss_gp`` = :func:`course_lib.losses.discriminator_loss` (``-mean D(x) +
+  mean D(G(x, c_trg)) + lambda_gp GP + lambda_cls CE(D_cls(x), label_org)``); ``gradient_penalty``
+  with one alpha per sample and ``grad_outputs=ones`` (the gradient of the summed map) =
+  :func:`course_lib.losses.gradient_penalty`;
+* generator: ``g_loss = g_loss_fake + lambda_rec * g_loss_rec + lambda_cls * g_loss_cls`` =
+  :func:`course_lib.losses.generator_loss` (``-mean D(fake) + lambda_rec mean|x - G(fake, c_org)|
+  + lambda_cls CE(D_cls(fake), label_trg)``); ``classification_loss`` for RaFD is
+  ``F.cross_entropy`` = :func:`course_lib.losses.classification_loss`;
+* targets ``label_trg = label_org[randperm(B)]`` = :meth:`course_lib.methods.Method.prepare`;
+* ``--lambda_cls 1 --lambda_rec 10 --lambda_gp 10`` = :class:`Hyper` ``lambda_cls``,
+  ``lambda_cycle``, ``lambda_gp``;
+* ``--n_critic 5`` (G after every 5th D step) = ``TrainConfig.n_critic`` 5, :meth:`Method.updates`;
+* ``--g_lr 1e-4 --d_lr 1e-4 --beta1 0.5 --beta2 0.999 --batch_size 16 --num_iters 200000
+  --num_iters_decay 100000`` = the ``paper`` training preset (``g_lr``, ``d_lr``, ``beta1``,
+  ``beta2``, ``batch_size``, ``steps``, ``decay_start``); ``colab-t4`` keeps all but the length;
+  ``cpu`` departs, :attr:`StarGAN.presets_doc` says how and why.
+
+Two departures, both in the schedule common to every method: (1) the learning rate decays
+linearly to 0 over the last ``num_iters_decay`` iterations, as the StarGAN paper describes
+its schedule (and LGP-GAN IV.B); the solver's code subtracts ``g_lr / num_iters_decay`` only
+every ``lr_update_step`` = 1000 iterations, i.e. 100 times 1e-9, so its rate ends at
+0.999e-4, not 0; (2) the solver flips the training images horizontally at random
+(``RandomHorizontalFlip``), the course's trainer does not.
+
+Networks: the official layout (:mod:`course_lib.stargan`).  G translates in training mode,
+as the official ``solver.test()`` does (its InstanceNorm keeps running statistics that
+training never uses).  Generators written by the official solver (yunjey/stargan
+``*-G.ckpt``) trained on RaFD (c_dim=8) load through :meth:`StarGAN.from_foreign_checkpoint`;
+the published CelebA ones (c_dim=5 attributes) are refused.
 """
 from __future__ import annotations
 
@@ -18,17 +44,17 @@ from course_lib.methods._wgan import loss_weights, single_critic
 
 @dataclass
 class Hyper:
-    """StarGAN's loss weights (Choi et al. 2018, Eq. 5-7 and Section 4 / official solver)."""
+    """StarGAN's loss weights (Eq. 5-8), the defaults of the official solver (``main.py`` options)."""
 
     lambda_cls: float = 1.0
-    """lambda_cls, domain classification (Eq. 7): 1."""
+    """``--lambda_cls`` 1: domain classification (Eq. 3-4, 7), cross-entropy for RaFD, in D's and G's loss."""
     lambda_cls_d: float | None = None
-    """lambda_cls of the critic's objective when it differs (None: ``lambda_cls``). Not in the
-    paper: the ``cpu`` training preset sets 6 (our choice, :mod:`course_lib.config`)."""
+    """lambda_cls of the critic's objective when it differs (None: ``lambda_cls``, as in the solver).
+    Not in the solver: the ``cpu`` training preset sets 6 (our choice, ``StarGAN.presets_doc``)."""
     lambda_cycle: float = 10.0
-    """lambda_rec, reconstruction (Eq. 4, 7): 10."""
+    """``--lambda_rec`` 10: reconstruction ``mean |x - G(G(x, c_trg), c_org)|`` (Eq. 4, 7)."""
     lambda_gp: float = 10.0
-    """lambda_gp, gradient penalty (Eq. 8, WGAN-GP): 10."""
+    """``--lambda_gp`` 10: gradient penalty (Eq. 8, WGAN-GP), inside the critic's one step."""
 
     def validate(self):
         non_negative(self, "lambda_cls", "lambda_cls_d", "lambda_cycle", "lambda_gp")
@@ -42,6 +68,22 @@ class StarGAN(Method):
     conditioning = "label"
     translate_train_mode = True
     Hyper = Hyper
+
+    #: Where a training preset of :mod:`course_lib.config` differs for this method (applied by
+    #: :func:`course_lib.config.preset` before the caller's overrides); the reasons in ``presets_doc``.
+    presets = {"cpu": dict(g_lr=2e-4, d_lr=8e-4, hyper={"lambda_cls_d": 6.0})}
+    presets_doc = {"cpu": (
+        "A departure from the solver (g_lr = d_lr = 1e-4, lambda_cls 1 in D's loss): LGP-GAN's cpu values, "
+        "Adam lr 2e-4 for G and 8e-4 for D and lambda_cls 6 in the critic's loss (G's keeps 1). Reason: StarGAN's "
+        "critic is LGP-GAN's global critic (the same PatchGAN with a classification head), whose classifier stays "
+        "near chance for ~1000 iterations with the paper's values (measured on LGP-GAN, course_lib.config). "
+        "A short check on StarGAN (synthetic set, seed 0, 1 thread, runs of 1000 iterations with the lr decaying "
+        "from 500, log rows of one batch each): the critic's cross-entropy on real images at iterations 925 and "
+        "1000 was 2.03 and 2.14 with the solver's values (chance: ln 8 = 2.08) and 1.53 and 1.45 with these. "
+        "G accuracy with the solver's values at this budget is not measured; with these, StarGAN reached 30.7 % "
+        "at 4000 iterations (seed 0, course_lib.config). Forced by the 20-minute budget on 2 CPU cores, as for "
+        "every method: 64x64 images, the thin 'cpu' networks, batch 8 (solver: 16), 4000 iterations with the lr "
+        "decaying from 2000 (the solver's ratio, 100k of 200k).")}
 
     @staticmethod
     def networks(size, n_classes: int = 8, cond_dim=None, mask_convention: str = "lgp") -> dict:
