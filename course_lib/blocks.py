@@ -6,7 +6,7 @@ InstanceNorm (with affine parameters) and ReLU.  The helpers below return *lists
 layers, so that a model can splice them into one flat ``nn.Sequential`` named ``main``
 exactly as the official StarGAN ``model.py`` does (its checkpoints then load unchanged).
 
-Two switches separate the models that share these blocks:
+Three switches separate the models that share these blocks:
 
 * ``bias``: StarGAN and GANimation use bias-free convolutions before InstanceNorm (a bias
   is cancelled by the normalisation anyway).  LGP-GAN's Table II is silent; we follow
@@ -14,6 +14,15 @@ Two switches separate the models that share these blocks:
 * ``track_running_stats``: StarGAN's InstanceNorm keeps running statistics (they are in
   its checkpoints, and ``.eval()`` then normalises with them); GANimation's does not.  Our
   own attention generators use ``False`` (our choice: train and eval mode behave alike).
+* ``upsample`` (of :func:`up` and :func:`trunk`): ``"deconv"``, Table II's transposed 4x4
+  convolution (StarGAN always: its checkpoints must load), or ``"resize"``, nearest-neighbour
+  upsampling by 2 followed by a 3x3 convolution (a documented departure, used by LGP-GAN's
+  ``cpu-wide`` network size, :mod:`course_lib.presets`).  In a stride-2 transposed
+  convolution each output pixel is a sum over a different 2x2 subset of the kernel's taps,
+  chosen by the parity of its row and column, so even a constant input comes out as a
+  period-2 checkerboard unless the four subsets happen to sum alike; after nearest-neighbour
+  resizing every interior pixel sees the same taps (Odena, Dumoulin and Olah,
+  "Deconvolution and Checkerboard Artifacts", Distill 2016).
 """
 from __future__ import annotations
 
@@ -35,9 +44,21 @@ def down(c_in: int, c_out: int, **kw) -> list[nn.Module]:
     return conv_norm_relu(c_in, c_out, 4, 2, 1, **kw)
 
 
-def up(c_in: int, c_out: int, **kw) -> list[nn.Module]:
-    """Transposed 4x4 conv doubling H and W (Table II "DeConv, K4x4, S2, P1"), + IN + ReLU."""
-    return conv_norm_relu(c_in, c_out, 4, 2, 1, transpose=True, **kw)
+UPSAMPLE = ("deconv", "resize")
+
+
+def up(c_in: int, c_out: int, mode: str = "deconv", **kw) -> list[nn.Module]:
+    """A layer doubling H and W, + IN + ReLU.
+
+    ``mode="deconv"``: transposed 4x4 conv (Table II "DeConv, K4x4, S2, P1").
+    ``mode="resize"``: ``nn.Upsample(scale_factor=2, mode="nearest")`` then Conv 3x3 S1 P1
+    (resize-convolution, Odena et al. 2016; our departure, no checkerboard).
+    """
+    if mode == "deconv":
+        return conv_norm_relu(c_in, c_out, 4, 2, 1, transpose=True, **kw)
+    if mode == "resize":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), *conv_norm_relu(c_in, c_out, 3, 1, 1, **kw)]
+    raise ValueError(f"upsample mode={mode!r}: expected one of {', '.join(UPSAMPLE)}")
 
 
 class ResidualBlock(nn.Module):
@@ -58,12 +79,13 @@ class ResidualBlock(nn.Module):
 
 
 def trunk(in_channels: int, conv_dim: int = 64, repeat_num: int = 6, n_sampling: int = 2,
-          **kw) -> list[nn.Module]:
+          upsample: str = "deconv", **kw) -> list[nn.Module]:
     """Everything of Table II above the output layer, as a flat list of layers.
 
     Conv7x7(in -> conv_dim), ``n_sampling`` strided convs doubling the channels,
-    ``repeat_num`` residual blocks (global generator 6, local 3), ``n_sampling`` deconvs
-    halving them back to ``conv_dim``.  ``kw`` goes to every block (``bias``,
+    ``repeat_num`` residual blocks (global generator 6, local 3), ``n_sampling`` up layers
+    (:func:`up` with ``mode=upsample``: deconvs by default, as in Table II) halving them back
+    to ``conv_dim``.  ``kw`` goes to every block (``bias``,
     ``track_running_stats``).  H and W must be divisible by ``2 ** n_sampling``.
     """
     layers = conv_norm_relu(in_channels, conv_dim, 7, 1, 3, **kw)
@@ -73,7 +95,7 @@ def trunk(in_channels: int, conv_dim: int = 64, repeat_num: int = 6, n_sampling:
         dim *= 2
     layers += [ResidualBlock(dim, **kw) for _ in range(repeat_num)]
     for _ in range(n_sampling):
-        layers += up(dim, dim // 2, **kw)
+        layers += up(dim, dim // 2, upsample, **kw)
         dim //= 2
     return layers
 
@@ -84,6 +106,8 @@ def describe(layer: nn.Module) -> str:
         kind = "DeConv" if isinstance(layer, nn.ConvTranspose2d) else "Conv"
         k, s, p = (v[0] if v[0] == v[-1] else "x".join(map(str, v)) for v in (layer.kernel_size, layer.stride, layer.padding))
         return f"{kind} {layer.in_channels}->{layer.out_channels} K{k} S{s} P{p}"
+    if isinstance(layer, nn.Upsample):
+        return f"Upsample x{layer.scale_factor:g} {layer.mode}"
     if isinstance(layer, ResidualBlock):
         conv = layer.main[0]
         return f"ResidualBlock {conv.in_channels} K{conv.kernel_size[0]}"

@@ -31,11 +31,13 @@ METHODS: tuple[Method, ...] = (
     Method("StarGAN", "Choi et al., CVPR 2018", "baseline", "official: yunjey/stargan",
            "implemented", "`course_lib/methods/stargan.py` (`train --model stargan`); "
            "`course_lib/stargan.py` (the official generator/discriminator layout; "
-           "`generate` loads generators trained by the official solver with 8 labels); Lesson 5"),
+           "`generate` loads generators trained by the official solver with 8 labels); the solver's "
+           "losses and options, the `cpu` preset's departures in `StarGAN.presets_doc`; Lesson 5"),
     Method("GANimation", "Pumarola et al., ECCV 2018", "baseline", "official: albertpumarola/GANimation",
            "implemented", "`course_lib/methods/ganimation.py` (`train --model ganimation`); "
-           "`course_lib/ganimation.py` (AU-conditioned attention generator); its loss "
-           "weights and update order are not yet matched to the official code (planned); Lesson 5"),
+           "`course_lib/ganimation.py` (AU-conditioned attention generator); trained as its official "
+           "code trains it (loss weights, cycle-mask penalty, noisy AU targets, separate gradient-penalty "
+           "step), the `cpu` preset's one departure in `GANimation.presets_doc`; Lesson 5"),
     Method("Cascade EF-GAN", "Wu et al., CVPR 2020", "seed method", "none published",
            "planned", "its region crops (Lesson 3), mask convention (Lesson 4) and R/G/R+G "
            "accuracy protocol (Lesson 8) are in; the networks, refiner and cascade are not"),

@@ -6,7 +6,7 @@ method in :mod:`course_lib.methods` with the paper's values as defaults) in its 
 field, validated against that dataclass.  A run folder keeps its ``config.yaml`` so that
 ``--resume`` and :func:`course_lib.trainer.load_translator` rebuild exactly the same models.
 Two words: a *training preset* (``paper``, ``colab-t4``, ``cpu``; ``train --preset``) sets
-the schedule; a *network size* (the field ``net_size``: ``paper`` or ``cpu``, :mod:`course_lib.presets`)
+the schedule; a *network size* (the field ``net_size``: ``paper``, ``cpu`` or ``cpu-wide``, :mod:`course_lib.presets`)
 sets the networks' widths and depths.  (Configs written before this distinction call the
 network size ``model_preset``; they still load.)
 
@@ -21,9 +21,14 @@ Presets (:data:`PRESETS`):
   lr).  40k is an *estimate* (about 5.5 iterations/s), not a T4 measurement: no GPU was
   available when it was chosen.  ``python -m course_lib bench train --presets colab-t4`` (or
   Lesson 7's GPU cell) measures it on your GPU; adjust ``--steps`` accordingly.
-* ``cpu`` -- our choice, the embedded default: network size ``cpu`` (64x64, thin networks), batch 8
+* ``cpu`` -- our choice, the embedded default: 64x64 networks - for LGP-GAN network size
+  ``cpu-wide`` (16 base channels in the generators, resize-convolution instead of transposed
+  convs: its method's ``presets``, measured in :mod:`course_lib.presets`), for the baselines
+  ``cpu`` (8 base channels, Table II's transposed convs) -, batch 8
   (twice the updates of batch 16 for the same images/s) and a schedule (4000 iterations, decay
-  from 2000) sized so the main job trains within 20 minutes on 2 CPU cores (measured: 1185 s).
+  from 2000) sized so the main job trains within 20 minutes on 2 CPU cores (measured: 1185 s
+  with the 8-channel ``cpu`` networks; training ``cpu-wide`` took 890 s where ``cpu`` took 672 s,
+  1 thread, in the measurements of :mod:`course_lib.presets`).
   Two departures from Section IV.B, both ours, make the expressions learnable in a few
   thousand iterations (with the paper's values the critics' classifiers stay near chance for
   the first ~1000): Adam lr 2e-4 for G and 8e-4 for D (a two-time-scale rule), and
@@ -76,7 +81,7 @@ import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-NET_SIZES = ("paper", "cpu")
+NET_SIZES = ("paper", "cpu", "cpu-wide")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -98,10 +103,11 @@ LEGACY_HYPER = ("lambda_cls", "lambda_cls_d", "lambda_cycle", "lambda_self", "la
 
 @dataclass
 class TrainConfig:
-    """Everything a training run needs; the defaults are the ``cpu`` preset (module docstring)."""
+    """Everything a training run needs; the defaults are the ``cpu`` preset (module docstring)
+    as the baselines get it: ``preset("cpu")`` for LGP-GAN also sets ``net_size="cpu-wide"``."""
 
     model: str = "lgp-gan"            #: a method of course_lib.methods (python -m course_lib methods)
-    net_size: str = "cpu"             #: network size of course_lib.presets: "paper" | "cpu"
+    net_size: str = "cpu"             #: network size of course_lib.presets: "paper" | "cpu" | "cpu-wide" (LGP-GAN's cpu preset)
     image_size: int = 64              #: images are resized to this; must equal the network size's
     data: str = "synthetic"           #: "synthetic" (data/synthetic, built if missing) or a folder
     synthetic_identities: int = 200   #: identities rendered when the synthetic set is built (our choice)

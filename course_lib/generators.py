@@ -91,21 +91,23 @@ class AttentionGenerator(nn.Module):
     ``repeat_num`` residual blocks: 6 for G_global, 3 for G_eye / G_mouth.
     ``cond="label"`` accepts one-hot (B, cond_dim) or indices (B,); ``cond="au"`` a
     continuous (B, cond_dim) AU-intensity vector (GANimation).
+    ``upsample``: "deconv" (Table II's transposed convs, the default) or "resize"
+    (nearest x2 + 3x3 conv, our departure; :func:`course_lib.blocks.up`).
     Returns :class:`GeneratorOutput` ``(out, color, mask)``.
     """
 
     def __init__(self, cond_dim: int = 8, conv_dim: int = 64, repeat_num: int = 6, *,
                  mask_convention: str = "lgp", cond: str = "label", in_channels: int = 3,
-                 n_sampling: int = 2, track_running_stats: bool = False):
+                 n_sampling: int = 2, track_running_stats: bool = False, upsample: str = "deconv"):
         super().__init__()
         if mask_convention not in MASK_CONVENTIONS:
             raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got {mask_convention!r}")
         if cond not in ("label", "au"):
             raise ValueError(f"cond must be 'label' or 'au', got {cond!r}")
         self.cond_dim, self.cond, self.in_channels = cond_dim, cond, in_channels
-        self.mask_convention, self.n_sampling = mask_convention, n_sampling
+        self.mask_convention, self.n_sampling, self.upsample = mask_convention, n_sampling, upsample
         self.main = nn.Sequential(*blocks.trunk(in_channels + cond_dim, conv_dim, repeat_num, n_sampling,
-                                                track_running_stats=track_running_stats))
+                                                upsample=upsample, track_running_stats=track_running_stats))
         self.color_head = blocks.output_conv(conv_dim, 3, nn.Tanh())
         self.mask_head = blocks.output_conv(conv_dim, 1, nn.Sigmoid())
 

@@ -36,14 +36,16 @@ class LGPGenerator(nn.Module):
     Returned keys: ``eye_in``, ``eye_color``, ``eye_mask``, ``eye_out`` (and ``mouth_*``)
     for Stage I; ``background`` (I_bg), ``region_mask``, ``aggregated`` (the Stage II
     image, before the label is concatenated); ``color``, ``mask``, ``out`` (= I_y) for
-    Stage II.
+    Stage II.  ``upsample``: "deconv" (Table II, the default) or "resize" (nearest x2 + 3x3
+    conv in all three generators; our departure, :func:`course_lib.blocks.up`).
     """
 
     def __init__(self, n_classes: int = 8, conv_dim: int = 64, repeat_global: int = 6, repeat_local: int = 3,
-                 mask_convention: str = "lgp", feather: int = 4):
+                 mask_convention: str = "lgp", feather: int = 4, upsample: str = "deconv"):
         super().__init__()
         self.n_classes, self.feather = n_classes, feather
-        make = lambda repeat: AttentionGenerator(n_classes, conv_dim, repeat, mask_convention=mask_convention)
+        make = lambda repeat: AttentionGenerator(n_classes, conv_dim, repeat, mask_convention=mask_convention,
+                                                 upsample=upsample)
         self.g_eye, self.g_mouth, self.g_global = make(repeat_local), make(repeat_local), make(repeat_global)
 
     def local(self, name: str) -> AttentionGenerator:

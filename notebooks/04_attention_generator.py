@@ -89,6 +89,11 @@ torch.manual_seed(0);
 # | Residual Block, K3x3 S1 P1 | `blocks.ResidualBlock` (6 in $G_{global}$, 3 in $G_{eye}$, $G_{mouth}$) |
 # | DeConv, K4x4 S2 P1 | `blocks.up` (transposed conv + IN + ReLU) |
 #
+# (`blocks.up(..., mode="resize")` replaces the transposed conv by nearest-neighbour
+# upsampling and a 3x3 conv, which cannot paint a checkerboard on flat regions; the `cpu`
+# training preset's LGP-GAN uses it, a documented departure from Table II, see
+# `course_lib/presets.py`. This lesson builds Table II as written.)
+#
 # InstanceNorm (IN) normalises each channel of each image separately — the statistics of
 # one face do not leak into another's — with a learnt scale and shift ("affine"). The
 # convolutions have no bias: IN would subtract it again.

@@ -319,6 +319,15 @@ else:
 # LGP-GAN's Eq. 1 borrows, but conditions on a continuous vector of **AU intensities**
 # instead of a one-hot expression — so it can render "a bit of AU12". Its critic's second
 # head *regresses* the AUs (trained with an L2 loss) instead of classifying.
+#
+# The course trains it as its official code (albertpumarola/GANimation) does, not only as
+# the paper describes: the AU regression is weighted `MSE / B × 4000`; each target is another
+# face's AU vector plus uniform noise in ±0.1; the mask penalty `mean(M)` (here M = 1 keeps
+# the input) pushes *both* masks — of the translation and of its cycle reconstruction — towards
+# change, so the generator cannot just copy its input; and the gradient penalty is a critic
+# step of its own after the adversarial one. `python -m course_lib methods` lists the values,
+# and `GANimation.presets_doc` (in `course_lib/methods/ganimation.py`) says where the `cpu`
+# preset departs and why.
 
 # %%
 from course_lib import facs, render
@@ -341,8 +350,9 @@ plot_attention(x, out, ["AUs of happy"] * 2);
 # | critics | 1 PatchGAN + classifier | 1 PatchGAN + AU regressor | 3 PatchGANs + classifiers |
 #
 # `course_lib.presets.build_models("stargan" | "ganimation" | "lgp-gan", size)` builds
-# each at the `paper` or the `cpu` network size (`python -m course_lib methods` lists the
-# methods); `python -m course_lib bench models` prints their sizes and the time of one
+# each at a network size: `paper`, `cpu`, or `cpu-wide` (LGP-GAN's size in the `cpu`
+# training preset: wider generators with resize-convolution; `python -m course_lib methods`
+# lists the methods and their parameters at each size); `python -m course_lib bench models` prints their sizes and the time of one
 # update of each network on your machine.
 
 # %% [markdown]

@@ -78,8 +78,12 @@ from course_lib.lesson import fast_mode, pick, repo_root
 # Every knob of a run is a field of `course_lib.config.TrainConfig`; a run folder keeps
 # it as `config.yaml`. Three presets: `paper` (exactly IV.B: 128×128, Tables II/III networks,
 # 200k iterations — a GPU job), `colab-t4` (same networks, a shorter schedule for a free
-# Colab GPU; its length is an estimate) and `cpu` (the default: 64×64 and thin networks so
-# that the main job trains in about 20 minutes on 2 CPU cores). An *iteration* is one
+# Colab GPU; its length is an estimate) and `cpu` (the default: 64×64 networks and a short
+# schedule so that the main job trains within 20 minutes on 2 CPU cores; for LGP-GAN the
+# networks are the `cpu-wide` size — 16 base channels in the generators, and
+# resize-convolution instead of Table II's transposed convs, a measured departure against
+# checkerboard artefacts, `course_lib/presets.py` — while StarGAN and GANimation
+# train at the 8-channel `cpu` size). An *iteration* is one
 # discriminator update; the generator is updated every `n_critic`-th iteration, as in
 # StarGAN's solver that the paper follows.
 
@@ -87,7 +91,7 @@ from course_lib.lesson import fast_mode, pick, repo_root
 for name in PRESETS:
     c = preset(name)
     h = c.method_hyper()  # the method's hyper-parameters (course_lib.methods.lgp_gan.Hyper)
-    print(f"{name:9s} nets={c.net_size:5s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
+    print(f"{name:9s} nets={c.net_size:8s} {c.image_size}px batch={c.batch_size} iterations={c.steps:>7,} "
           f"decay from {c.decay_start:>7,}  n_critic={c.n_critic} lr G/D={c.g_lr:g}/{c.d_lr:g} betas=({c.beta1}, {c.beta2})"
           f" lambda_1 D/G={h.lambda_cls if h.lambda_cls_d is None else h.lambda_cls_d:g}/{h.lambda_cls:g}")
 print("loss weights (Eq. 2, 8, 9):", preset("paper").hyper)
@@ -271,7 +275,7 @@ else:
 #
 # `python -m course_lib main` builds `data/synthetic` if it is missing and trains LGP-GAN
 # with the `cpu` preset into `runs/main/`. If that run exists this lesson loads it;
-# otherwise it trains it here (about 20 minutes on 2 cores; in fast mode a few iterations
+# otherwise it trains it here (the README gives the measured time on 2 cores; in fast mode a few iterations
 # into a temporary folder). Interrupt the kernel at any time: the trainer saves a
 # checkpoint, and running the cell again continues the run exactly.
 

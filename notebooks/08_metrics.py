@@ -164,6 +164,21 @@ print(f"{len(train)} training and {len(test)} test faces; classifier accuracy on
       f"(protocol R): {classifier.accuracy(judge, test.images, test.labels):.1%}")
 
 # %% [markdown]
+# A feature space retrained for every evaluation moves with its training: the same
+# generator's in-domain FID can change by a factor from one judge to the next. So the course
+# also **ships** its judge for the embedded data at 64×64, trained once by
+# `python -m course_lib judge train --size 64` and stored, versioned and checksummed, in
+# `data/judges/`. `evaluate` and the main job use it whenever the data is the embedded set at
+# that size (their tables name the judge), so two runs judged by it are compared in one
+# feature space on every machine. The cell prints what the file records about itself —
+# its recipe, the data it was trained on and its measured accuracy R:
+
+# %%
+from course_lib import cli
+
+cli.main(["judge", "info"])
+
+# %% [markdown]
 # Registering the extractor with torch-fidelity is idempotent: running this cell twice
 # (or the whole notebook again) does not fail.
 

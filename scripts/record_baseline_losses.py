@@ -5,7 +5,9 @@
 Data: 16 rendered 64x64 faces (2 identities x 8 expressions, ``render`` seed 0), fed in the
 order of the BatchStream of commit 60e742c (``randperm(16)`` seeded with ``seed + epoch``),
 so that changing the trainer's data order (item 10) does not change this reference.
-One torch thread, seed 0, the ``cpu`` training preset otherwise unchanged (batch 8, n_critic 5).
+One torch thread, seed 0, the ``cpu`` training preset otherwise unchanged (batch 8, n_critic 5)
+with the networks it had then: network size ``cpu`` (8 base channels, transposed convs),
+given explicitly because LGP-GAN's ``cpu`` preset now uses ``cpu-wide`` (issue 15).
 Run by ``tests/test_method_registry.py`` against the committed JSON.
 """
 import json
@@ -46,13 +48,13 @@ class OldOrder:
         return batch
 
 
-def run(tmp, iterations=50):
+def run(tmp, iterations=50, net_size="cpu"):
     from course_lib import trainer
     from course_lib.config import preset
 
     torch.set_num_threads(1)
     data = faces()
-    cfg = preset("cpu", log_every=1000, sample_every=1000, checkpoint_every=1000)
+    cfg = preset("cpu", net_size=net_size, log_every=1000, sample_every=1000, checkpoint_every=1000)
     tr = trainer.Trainer(cfg, tmp, data, progress=False)
     stream = OldOrder(data, cfg.batch_size, cfg.seed)
     out = []

@@ -28,7 +28,10 @@ def test_only_the_cpu_preset_departs_from_the_paper_lr_and_lambda_1():
 def test_every_preset_builds_and_cpu_is_the_default():
     for name in PRESETS:
         preset(name)
-    assert preset("cpu") == TrainConfig()
+    # the dataclass defaults are the cpu preset as the baselines get it; LGP-GAN's own cpu
+    # preset adds its network size (issue 15: 16 channels, resize-convolution)
+    assert preset("cpu") == TrainConfig(net_size="cpu-wide")
+    assert preset("cpu", model="stargan").net_size == TrainConfig().net_size == "cpu"
 
 
 def test_lr_schedule_constant_then_linear_to_zero():

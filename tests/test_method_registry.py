@@ -35,7 +35,9 @@ def one_thread():
 @pytest.mark.slow
 def test_lgp_gan_cpu_preset_first_50_iterations_unchanged(tmp_path):
     reference = json.loads((DATA / "lgp_gan_cpu_50_iterations.json").read_text())["losses"]
-    losses, _ = _script("record_baseline_losses").run(tmp_path, len(reference))
+    # the legacy networks explicitly: LGP-GAN's cpu preset now trains at net_size "cpu-wide" (issue 15)
+    losses, tr = _script("record_baseline_losses").run(tmp_path, len(reference), net_size="cpu")
+    assert tr.config.net_size == "cpu" and tr.method.size.upsample == "deconv" and tr.method.size.g_conv_dim == 8
     assert len(losses) == 50 and sum("G/total" in r for r in losses) == 10
     for i, (got, want) in enumerate(zip(losses, reference)):
         assert set(got) == set(want), f"iteration {i + 1}: loss names differ"
@@ -112,6 +114,7 @@ def test_methods_command_lists_every_method(capsys):
         cls = methods.get(name)
         assert f"\n{name}\n" in f"\n{out}" and cls.paper in out
     assert "parameters at network size 'cpu': G 209,480, D 808,272" in out  # LGP-GAN, counted independently below
+    assert "parameters at network size 'cpu-wide': G 746,128, D 808,272" in out
 
 
 def test_lgp_gan_cpu_parameter_count_from_the_tables():
@@ -122,6 +125,42 @@ def test_lgp_gan_cpu_parameter_count_from_the_tables():
         return sum(k * k * ci * co + 2 * co for k, ci, co in rows) + 7 * 7 * c * 3 + 7 * 7 * c * 1
 
     assert 2 * gen(8, 2) + gen(8, 3) == 209_480
+
+
+def test_lgp_gan_cpu_wide_parameter_count_by_hand():
+    """``cpu-wide``: 16 base channels, the two up layers 3x3 convs after nearest x2 (no
+    parameters in the resize), discriminators as in ``cpu``."""
+    from course_lib import methods
+
+    def gen(c, repeat, n=8):
+        rows = [(7, 3 + n, c), (4, c, 2 * c), (4, 2 * c, 4 * c)] + [(3, 4 * c, 4 * c)] * (2 * repeat) \
+            + [(3, 4 * c, 2 * c), (3, 2 * c, c)]
+        return sum(k * k * ci * co + 2 * co for k, ci, co in rows) + 7 * 7 * c * 3 + 7 * 7 * c * 1
+
+    want = 2 * gen(16, 2) + gen(16, 3)
+    assert want == 746_128
+    assert methods.get("lgp-gan").parameter_counts("cpu-wide") == {"G": want, "D": 808_272}
+
+
+def test_cpu_preset_lgp_gan_is_wide_with_resize_conv_and_the_baselines_keep_cpu():
+    from torch import nn
+
+    from course_lib import methods
+    from course_lib.config import preset
+
+    cfg = preset("cpu")
+    assert cfg.model == "lgp-gan" and cfg.net_size == "cpu-wide"
+    G = methods.get("lgp-gan")(cfg.method_hyper(), cfg.net_size).nets["G"]
+    assert not any(isinstance(m, nn.ConvTranspose2d) for m in G.modules())
+    assert sum(isinstance(m, nn.Upsample) for m in G.modules()) == 6          # 2 in each of 3 generators
+    for g in (G.g_eye, G.g_mouth, G.g_global):
+        assert g.main[0].out_channels == 16 and g.color_head[0].in_channels == 16
+    assert preset("cpu", net_size="cpu").net_size == "cpu"                   # the caller still wins
+    for model in ("stargan", "ganimation"):
+        c = preset("cpu", model=model)
+        assert c.net_size == "cpu", model
+        Gb = methods.get(model)(c.method_hyper(), c.net_size).nets["G"]
+        assert sum(isinstance(m, nn.ConvTranspose2d) for m in Gb.modules()) == 2, model
 
 
 def test_hyper_parameters_are_validated_naming_key_and_method():

@@ -25,7 +25,8 @@ def add_arguments(parser):
 
     parser.add_argument("--models", nargs="+", default=list(methods.names()), choices=methods.names(),
                         help="methods to measure (default: every registered one)")
-    parser.add_argument("--sizes", nargs="+", default=["cpu", "paper"], help="network sizes (default: cpu paper)")
+    parser.add_argument("--sizes", nargs="+", default=["cpu", "cpu-wide", "paper"],
+                        help="network sizes (default: cpu cpu-wide paper)")
     parser.add_argument("--batch", type=int, default=16, help="batch size (default 16, the paper's)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions after one warm-up (median)")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")

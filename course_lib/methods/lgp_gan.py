@@ -88,6 +88,18 @@ class LGPGAN(Method):
     batch_keys = ("image", "label", "landmarks")
     Hyper = Hyper
 
+    #: Where a training preset of :mod:`course_lib.config` differs for this method (applied by
+    #: :func:`course_lib.config.preset` before the caller's overrides); the reasons in ``presets_doc``.
+    presets = {"cpu": dict(net_size="cpu-wide")}
+    presets_doc = {"cpu": (
+        "Network size 'cpu-wide' (course_lib.presets) instead of the baselines' 'cpu': 16 base channels in the "
+        "three generators instead of 8, and resize-convolution (nearest x2 + 3x3 conv) instead of Table II's "
+        "transposed 4x4 convs, a documented departure against checkerboard artefacts (Odena et al. 2016). "
+        "Measured (4000 iterations, seed 0, 1 thread, 160 synthetic test faces x 7 changed targets): PSNR gain "
+        "over copy -2.21 dB vs -3.02 dB, SSIM gain -0.021 vs -0.045, high-frequency ratio 0.92 vs 1.11, G accuracy "
+        "87.1 % (every target >= 77 %) vs 86.5 % (angry 62 %), 890 s vs 672 s of training (the table in "
+        "course_lib.presets). The schedule and loss weights are the preset's own (course_lib.config).")}
+
     @staticmethod
     def networks(size, n_classes: int = 8, cond_dim=None, mask_convention: str = "lgp") -> dict:
         """``{"G": LGPGenerator (G(x, c, boxes) -> dict), "D": LGPDiscriminator}`` at size preset ``size``."""
@@ -96,7 +108,7 @@ class LGPGAN(Method):
 
         p = presets.get_preset(size)
         return {"G": LGPGenerator(n_classes, p.g_conv_dim, p.g_repeat_global, p.g_repeat_local,
-                                  mask_convention=mask_convention),
+                                  mask_convention=mask_convention, upsample=p.upsample),
                 "D": LGPDiscriminator(p.image_size, p.region_sizes, n_classes, p.d_conv_dim,
                                       p.d_layers_global, p.d_layers_local)}
 
