@@ -215,18 +215,23 @@ def save_classifier(model: ExpressionClassifier, path: str | os.PathLike, **meta
                             "state_dict": {k: v.cpu() for k, v in model.state_dict().items()}, "meta": meta}, path)
 
 
+def _read(path: Path, what: str):
+    """The object stored at ``path`` (:func:`course_lib.checkpoint.load`); errors name the file."""
+    from course_lib import checkpoint
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {what}")
+    try:
+        return checkpoint.load(path)
+    except checkpoint.CheckpointError as err:
+        raise ValueError(f"{path}: cannot read the {what} ({err})") from err
+
+
 def load_classifier(path: str | os.PathLike, device="cpu") -> ExpressionClassifier:
     """Load what :func:`save_classifier` wrote (eval mode); ``.meta`` holds its metadata.
     A judge file (:func:`save_judge`) is loaded, and checked, by :func:`load_judge`."""
-    from course_lib import checkpoint
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such classifier file")
-    try:
-        blob = checkpoint.load(path)
-    except checkpoint.CheckpointError as err:
-        raise ValueError(f"{path}: cannot read the classifier ({err})") from err
+    blob = _read(path, "classifier file")
     if isinstance(blob, dict) and str(blob.get("format", "")).startswith("course-expression-judge/"):
         return _judge_from_blob(blob, path, device)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
@@ -294,15 +299,8 @@ def load_judge(path: str | os.PathLike, device="cpu") -> ExpressionClassifier:
     weights; ``.meta`` holds its name, version, recipe, data, metrics, torch version, command,
     ``weights_sha256`` and ``path``.  A missing, unreadable, foreign or corrupted file raises an
     error naming it (``FileNotFoundError`` / ``ValueError``)."""
-    from course_lib import checkpoint
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such judge file")
-    try:
-        blob = checkpoint.load(path)
-    except checkpoint.CheckpointError as err:
-        raise ValueError(f"{path}: cannot read the judge file ({err})") from err
+    blob = _read(path, "judge file")
     fmt = blob.get("format") if isinstance(blob, dict) else None
     if fmt == FORMAT:
         raise ValueError(f"{path}: a classifier trained for one run (format {FORMAT!r}), not a versioned judge "

@@ -21,12 +21,7 @@ from course_lib import facs, methods
 from course_lib.config import preset
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 N_AU = len(facs.AU_NUMBERS)
