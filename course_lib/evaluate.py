@@ -219,8 +219,8 @@ def train_judge(split: Split, epochs: int = JUDGE_EPOCHS, seed: int = 0, progres
 def expression_protocol(train: Split, test: Split, generated_test: Generated, generated_train: Generated | None,
                         judge=None, epochs: int = JUDGE_EPOCHS, seed: int = 0, progress: bool = True,
                         judge_kw: dict | None = None) -> dict:
-    """Cascade EF-GAN Table 1: accuracies R, G and R+G (shares in 0..1), the judge and the R+G
-    classifier (``judge_rg``).
+    """Cascade EF-GAN Table 1: accuracies R, G and R+G (shares in 0..1), G per target with the
+    confusion matrix (:func:`per_target_g`), the judge and the R+G classifier (``judge_rg``).
 
     ``generated_test``: translations of the test images (G); ``generated_train``:
     translations of training images added to the real ones for R+G (None: R+G skipped).
@@ -232,9 +232,11 @@ def expression_protocol(train: Split, test: Split, generated_test: Generated, ge
     """
     judge_kw = judge_kw or {}
     judge = judge if judge is not None else train_judge(train, epochs, seed, progress, **judge_kw)
+    per_target = per_target_g(judge, generated_test)   # one pass of the judge over the translations
+    m = np.asarray(per_target["confusion_g"])
     out = {"judge": judge,
            "acc_r": clf_lib.accuracy(judge, test.images, test.labels),
-           "acc_g": clf_lib.accuracy(judge, generated_test.images, generated_test.target)}
+           "acc_g": float(np.trace(m) / m.sum()), **per_target}
     if generated_train is not None:
         recipe = judge_lib.recipe_of(judge, judge_lib.RECIPE.replace(epochs=epochs, seed=seed, **judge_kw))
         aus = None
@@ -401,7 +403,6 @@ def score_translations(gen: Generated, train: Split, test: Split, *, method: str
     prot.pop("judge_rg", None)
     row.update(prot)
     row["judge"] = judge
-    row.update(per_target_g(judge, gen))
     row.update(paired_metrics(test, gen, judge, lpips=lpips))
 
     fid = metrics.fidelity_metrics(gen.images, test.images, kind="in-domain", classifier=judge)
