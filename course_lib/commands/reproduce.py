@@ -1,0 +1,20 @@
+"""``python -m course_lib reproduce <table>``: one command per paper table we can reproduce
+(modules of :mod:`course_lib.tables`); each writes Markdown + CSV beside the paper's numbers."""
+from pathlib import Path
+
+
+def register(sub):
+    from course_lib import tables
+
+    p = sub.add_parser("reproduce", help="reproduce a paper's table on the embedded data",
+                       description="Train and evaluate what a paper table needs, then write <out>/<table>.md and "
+                                   ".csv: our numbers beside the paper's (the data differ: the table says so).")
+    tsub = p.add_subparsers(dest="table", metavar="<table>", required=True)
+    for module in tables.modules():
+        t = tsub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        t.add_argument("--preset", default="cpu", help="training preset (paper | colab-t4 | cpu; default cpu)")
+        t.add_argument("--out", type=Path, default=Path("runs") / "reproduce" / module.NAME,
+                       help="folder for the runs and the table (default runs/reproduce/<table>)")
+        t.add_argument("--force", action="store_true", help="overwrite an existing table in --out")
+        module.add_arguments(t)
+        t.set_defaults(func=module.run)
