@@ -16,5 +16,35 @@ def register(sub):
         t.add_argument("--out", type=Path, default=Path("runs") / "reproduce" / module.NAME,
                        help="folder for the runs and the table (default runs/reproduce/<table>)")
         t.add_argument("--force", action="store_true", help="overwrite an existing table in --out")
+        t.add_argument("--publish", action="store_true",
+                       help="also copy the table to data/results/ for the book's Results page (python -m course_lib docs)")
         module.add_arguments(t)
-        t.set_defaults(func=module.run)
+        t.set_defaults(func=_runner(module))
+
+
+def _runner(module):
+    def run(args) -> int:
+        rc = module.run(args)
+        if rc == 0 and args.publish:
+            publish(args.out, module.NAME)
+        return rc
+    return run
+
+
+def publish(out: Path, name: str) -> list[Path]:
+    """Copy ``<out>/<name>.md`` and ``.csv`` to ``data/results/`` (the course's own record)."""
+    import shutil
+
+    from course_lib.results import results_dir
+    from course_lib.lesson import repo_root
+
+    dest = results_dir(repo_root())
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for ext in ("md", "csv"):
+        src = Path(out) / f"{name}.{ext}"
+        if src.is_file():
+            shutil.copyfile(src, dest / src.name)
+            written.append(dest / src.name)
+    print("published " + ", ".join(map(str, written)) + " (then: python -m course_lib docs)")
+    return written

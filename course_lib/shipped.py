@@ -1,0 +1,175 @@
+"""Trained checkpoints shipped with the course: ``data/checkpoints/<method>.pt`` + ``<method>.json``.
+
+One per registered method, trained on the embedded synthetic set at the method's ``cpu``
+preset by the course's own ``train`` code (``python -m course_lib checkpoints build``), so
+that lessons, the explorer and the book show trained models without training for minutes
+first (the uvadlc pattern: :func:`load_or_train`).
+
+* ``<method>.pt`` is a course checkpoint (:data:`course_lib.checkpoint.RUN_FORMAT`) that
+  keeps only what translation needs (the method's ``translate_networks``, no critic, no
+  optimiser): :func:`course_lib.translator.load_translator` reads it like a run's
+  ``last.pt``.
+* ``<method>.json`` records how it was made: the command, the config, the commit, the
+  training wall time, the file's size and sha256, its evaluation row (changed targets, the
+  shipped judge, beside the copy and oracle rows) and ``subset_g``: the G accuracy of the
+  shipped judge on a fixed subset (the first :data:`SUBSET_FACES` test faces, each to its 7
+  other expressions), which ``tests/test_shipped.py`` recomputes from the file.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from course_lib.lesson import repo_root
+
+SHIPPED_DIR = repo_root() / "data" / "checkpoints"
+SUBSET_FACES = 16
+#: evaluation keys kept in the record (the rest of a metrics.json row is per-pair detail)
+ROW_KEYS = ("method", "acc_g", "acc_r", "psnr", "psnr_copy", "psnr_gain", "ssim", "ssim_gain", "hf_ratio",
+            "outside_change", "in_domain_fid", "fid_kind", "paired", "judge_name", "judge_kind")
+
+
+def path(name: str, directory: Path | None = None) -> Path:
+    return Path(directory or SHIPPED_DIR) / f"{name}.pt"
+
+
+def info(name: str, directory: Path | None = None) -> dict:
+    """The record (``<name>.json``) of the shipped checkpoint of method ``name``."""
+    p = path(name, directory).with_suffix(".json")
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no shipped checkpoint record for method {name!r} "
+                                f"(python -m course_lib checkpoints build --methods {name})")
+    return json.loads(p.read_text())
+
+
+def available(directory: Path | None = None) -> list[str]:
+    """Registered methods with a shipped checkpoint (file and record), in registry order."""
+    from course_lib import methods
+
+    return [n for n in methods.names()
+            if path(n, directory).is_file() and path(n, directory).with_suffix(".json").is_file()]
+
+
+def load(name: str, device="cpu", directory: Path | None = None):
+    """A :class:`~course_lib.translator.Translator` of the shipped checkpoint of method ``name``."""
+    from course_lib.translator import load_translator
+
+    p = path(name, directory)
+    if not p.is_file():
+        have = ", ".join(available(directory)) or "none"
+        raise FileNotFoundError(f"{p}: no shipped checkpoint for method {name!r} (shipped: {have}; "
+                                f"python -m course_lib checkpoints build --methods {name})")
+    return load_translator(p, device=device)
+
+
+def load_or_train(name: str, train, device="cpu", directory: Path | None = None):
+    """The shipped checkpoint of ``name`` when present (and the lesson is not asked to train:
+    ``COURSE_TRAIN=1`` forces training), else ``train()``'s result: (translator or model,
+    "shipped" | "trained")."""
+    import os
+
+    if os.environ.get("COURSE_TRAIN") != "1" and path(name, directory).is_file():
+        return load(name, device, directory), "shipped"
+    return train(), "trained"
+
+
+def _commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root(), capture_output=True, text=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "course_lib"], cwd=repo_root(),
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return sha + ("+uncommitted changes in course_lib" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def subset_g(translator, faces: int = SUBSET_FACES) -> dict:
+    """G accuracy of the shipped judge on the first ``faces`` test faces, each translated to its
+    7 other expressions: ``{"faces", "translations", "correct", "acc_g"}``."""
+    from course_lib import evaluate, judge, trainer
+    from course_lib import classifier as clf_lib
+
+    config = translator.config
+    size = translator.image_size
+    train = evaluate.collect(trainer.open_dataset(config, "train"), size, 0, desc="loading training faces")
+    full = evaluate.collect(trainer.open_dataset(config, "test"), size, 0, desc="loading test faces")
+    model, why = judge.shipped_judge(train, full)
+    if model is None:
+        raise ValueError(f"no shipped judge for this data: {why}")
+    test = evaluate.Split(full.images[:faces], full.labels[:faces], full.landmarks[:faces],
+                          None if full.aus is None else full.aus[:faces], full.identities[:faces], full.dataset)
+    gen = evaluate.translate(translator, test, changed_only=True, desc="translating")
+    predicted = clf_lib.predict(model, gen.images)
+    correct = int((predicted == gen.target).sum())
+    return {"faces": len(test), "translations": len(gen.target), "correct": correct,
+            "acc_g": correct / len(gen.target)}
+
+
+def export(run: Path, name: str | None = None, directory: Path | None = None, command: str = "",
+           force: bool = False) -> tuple[Path, Path]:
+    """Write ``<directory>/<method>.pt`` (translation networks only) and ``.json`` from the finished,
+    evaluated run folder ``run``."""
+    import torch
+
+    from course_lib import checkpoint, methods
+    from course_lib.translator import load_translator
+
+    run = Path(run)
+    state = checkpoint.read_run_state(run / "checkpoints" / "last.pt")
+    if state.get("format") != checkpoint.RUN_FORMAT:
+        raise ValueError(f"{run}: not a course training run")
+    model = state["config"]["model"]
+    name = name or model
+    keep = methods.get(model).translate_networks
+    slim = {"format": state["format"], "config": state["config"], "step": state.get("step"),
+            "nets": {n: state["nets"][n] for n in keep}}
+    summary_path, metrics_path = run / "summary.json", run / "eval" / "metrics.json"
+    if not summary_path.is_file() or not metrics_path.is_file():
+        raise FileNotFoundError(f"{run}: needs summary.json and eval/metrics.json (train, then evaluate it)")
+    summary = json.loads(summary_path.read_text())
+    if summary.get("interrupted") or summary.get("step") != summary.get("steps"):
+        raise ValueError(f"{run}: the run is not finished ({summary.get('step')} of {summary.get('steps')} iterations)")
+    rows = json.loads(metrics_path.read_text())
+    row = next(r for r in rows if not r["method"].startswith(("copy", "oracle")))
+    pt = path(name, directory)
+    if pt.exists() and not force:
+        raise FileExistsError(f"{pt} exists; pass --force to replace it")
+    checkpoint.atomic_write(pt, lambda f: torch.save(slim, f))
+    translator = load_translator(pt)
+    record = {
+        "method": model,
+        "command": command or f"python -m course_lib checkpoints build --methods {model}",
+        "run": str(run),
+        "config": state["config"],
+        "commit": _commit(),
+        "wall_time_s": summary.get("wall_time_s"),
+        "torch_threads": summary.get("torch_threads"),
+        "size_bytes": pt.stat().st_size,
+        "sha256": hashlib.sha256(pt.read_bytes()).hexdigest(),
+        "evaluation": {k: row[k] for k in ROW_KEYS if k in row},
+        "references": {r["method"]: {k: r.get(k) for k in ("acc_g", "psnr", "ssim")} for r in rows
+                       if r["method"].startswith(("copy", "oracle"))},
+        "subset_g": subset_g(translator),
+    }
+    js = checkpoint.atomic_write_bytes(pt.with_suffix(".json"), json.dumps(record, indent=1).encode())
+    return pt, js
+
+
+def build(names, *, runs: Path = Path("runs") / "checkpoints", directory: Path | None = None, threads: int = 2,
+          force: bool = False, log=print) -> list[Path]:
+    """Train (unless finished), evaluate (unless evaluated) and export the checkpoint of each method
+    in ``names`` with its ``cpu`` preset, seed 0: ``python -m course_lib checkpoints build``."""
+    from course_lib.benchmarks.quality import train_and_evaluate
+
+    written = []
+    for name in names:
+        train_and_evaluate(name, 0, Path(runs), threads, None, "synthetic", log=log)
+        pt, js = export(Path(runs) / f"{name}-seed0", name, directory, force=force)
+        rec = json.loads(js.read_text())
+        log(f"{name}: {pt} ({rec['size_bytes'] / 1e6:.1f} MB), G {rec['evaluation']['acc_g']:.1%}, "
+            f"subset G {rec['subset_g']['acc_g']:.1%}")
+        written.append(pt)
+    return written
