@@ -39,16 +39,27 @@ METHODS: tuple[Method, ...] = (
            "code trains it (loss weights, cycle-mask penalty, noisy AU targets, separate gradient-penalty "
            "step), the `cpu` preset's one departure in `GANimation.presets_doc`; Lesson 5"),
     Method("Cascade EF-GAN", "Wu et al., CVPR 2020", "seed method", "none published",
-           "planned", "its region crops (Lesson 3), mask convention (Lesson 4) and R/G/R+G "
-           "accuracy protocol (Lesson 8) are in; the networks, refiner and cascade are not"),
-    Method("ECGAN", "Tang et al., ICASSP 2019", "seed method", "none published",
-           "planned", "expression-conditional CycleGAN with the face-mask loss"),
+           "implemented", "`course_lib/methods/ef_gan.py` (`train --model ef-gan`) and "
+           "`course_lib/methods/cascade_ef_gan.py` (`train --model cascade-ef-gan`); networks and losses in "
+           "`course_lib/ef_gan.py` (local focuses, refiner, AU interpolator, three-stage cascade, Eq. 1-8); "
+           "ablation `reproduce efgan-table3`; Lesson 9"),
+    Method("ECGAN", "Tang et al., 2019 (arXiv 1905.05416)", "seed method", "none published",
+           "implemented", "`course_lib/methods/ecgan.py` (`train --model ecgan`); networks, face mask and "
+           "Eq. 1-6 in `course_lib/ecgan.py`; the Eq. 3 feature network `course_lib/features.py` (VGG19 "
+           "with ImageNet weights, or the labelled in-domain stand-in); Table 2: `reproduce ecgan-table2`; Lesson 10"),
     Method("Landmark+label guided GAN", "Li et al., IEEE Access 2021", "seed method", "none published",
-           "planned", "landmark heatmaps + expression label guidance"),
+           "implemented", "`course_lib/methods/landmark_gan.py` (`train --model landmark-gan`); networks, inputs and "
+           "losses in `course_lib/landmark_gan.py` (68 Gaussian heatmaps, label maps, E_ini, migration unit blocks, "
+           "Table 2 decoder, two Table 3 critics, Eq. 4-7); paired training (same identity); "
+           "`reproduce landmark-table4|5|6|7` (`course_lib/landmark_gan_runs.py`); Lesson 11"),
     Method("CycleGAN", "Zhu et al., ICCV 2017", "baseline (ECGAN's)",
-           "official: junyanz/pytorch-CycleGAN-and-pix2pix", "planned", "with ECGAN"),
+           "official: junyanz/pytorch-CycleGAN-and-pix2pix", "implemented",
+           "`course_lib/methods/cyclegan.py` (`train --model cyclegan`): one ResNet generator / PatchGAN pair per "
+           "neutral<->expression pair (seven), CycleGAN's defaults; Lesson 10"),
     Method("Pix2pix", "Isola et al., CVPR 2017", "baseline (ECGAN's)",
-           "official: junyanz/pytorch-CycleGAN-and-pix2pix", "planned", "with ECGAN"),
+           "official: junyanz/pytorch-CycleGAN-and-pix2pix", "implemented",
+           "`course_lib/methods/pix2pix.py` (`train --model pix2pix`): U-Net + conditional PatchGAN + L1 (100) on "
+           "same-identity synthetic pairs, the target label as input planes; Lesson 10"),
 )
 
 

@@ -169,7 +169,9 @@ class TrainConfig:
 
         need(self.image_size == NETS[self.net_size].image_size, "image_size",
              f"{NETS[self.net_size].image_size}, the image size of network size {self.net_size!r}")
-        need(self.batch_size >= 2, "batch_size", "an integer >= 2 (targets are a permutation of the batch)")
+        min_batch = getattr(methods.get(self.model), "min_batch_size", 2)  # 1 for methods that draw no targets from the batch
+        need(self.batch_size >= min_batch, "batch_size", f"an integer >= {min_batch}" +
+             (" (targets are a permutation of the batch)" if min_batch > 1 else ""))
         need(self.decay_start <= self.steps, "decay_start", f"<= steps ({self.steps})")
         need(_real(self.decay_from) and 0 < self.decay_from <= 1, "decay_from", "a number in (0, 1]")
         for name in ("g_lr", "d_lr"):

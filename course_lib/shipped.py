@@ -7,7 +7,8 @@ first (the uvadlc pattern: :func:`load_or_train`).
 
 * ``<method>.pt`` is a course checkpoint (:data:`course_lib.checkpoint.RUN_FORMAT`) that
   keeps only what translation needs (the method's ``translate_networks``, no critic, no
-  optimiser): :func:`course_lib.translator.load_translator` reads it like a run's
+  optimiser), its weights stored as float16 to halve the folder (loaded into float32
+  networks): :func:`course_lib.translator.load_translator` reads it like a run's
   ``last.pt``.
 * ``<method>.json`` records how it was made: the command, the config, the commit, the
   training wall time, the file's size and sha256, its evaluation row (changed targets, the
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -31,8 +34,67 @@ ROW_KEYS = ("method", "acc_g", "acc_r", "psnr", "psnr_copy", "psnr_gain", "ssim"
             "outside_change", "in_domain_fid", "fid_kind", "paired", "judge_name", "judge_kind")
 
 
+#: what a lesson prints when, in fast mode, it shows a model it trained for a few iterations
+#: itself; the book build fails when such a line names a method that has a shipped checkpoint
+#: (:func:`fast_figures_with_checkpoint`).
+FAST_NOTE = "[fast mode: {method} trained here for {steps} iteration(s), not a trained model]"
+_FAST_RE = re.compile(r"\[fast mode: ([\w-]+) trained here for \d+ iteration\(s\), not a trained model\]")
+
+
 def path(name: str, directory: Path | None = None) -> Path:
     return Path(directory or SHIPPED_DIR) / f"{name}.pt"
+
+
+def log_path(name: str, directory: Path | None = None) -> Path:
+    """The training log (``log.csv``) of the run a shipped checkpoint comes from."""
+    return Path(directory or SHIPPED_DIR) / f"{name}-log.csv"
+
+
+def rows(name: str, directory: Path | None = None) -> list[dict]:
+    """The evaluation table of a shipped checkpoint: its ``metrics.json`` rows (copy, the model,
+    oracle), for :func:`course_lib.evaluate.markdown_table` / ``per_target_table``."""
+    return info(name, directory)["rows"]
+
+
+def fast_note(method: str, steps: int) -> str:
+    """The line a lesson prints under a figure of a model it trained for ``steps`` iterations in fast mode."""
+    return FAST_NOTE.format(method=method, steps=steps)
+
+
+def fast_figures_with_checkpoint(texts, directory: Path | None = None) -> list[str]:
+    """Methods whose fast-mode figure (:func:`fast_note`) appears in ``texts`` (e.g. the built book's
+    HTML pages) although a shipped checkpoint of that method exists: the lesson should load it."""
+    have = set(available(directory))
+    return sorted({m for t in texts for m in _FAST_RE.findall(t) if m in have})
+
+
+def describe(name: str, directory: Path | None = None) -> str:
+    """One line naming a shipped checkpoint: method, iterations, training time, G, the command."""
+    r = info(name, directory)
+    return (f"{name}: shipped checkpoint {path(name, directory).name} ({r['config'].get('steps')} iterations, "
+            f"{r['wall_time_s']:.0f} s of training, G {r['evaluation']['acc_g']:.1%} on the test set; "
+            f"made by `{r['command']}`)")
+
+
+def sample_pictures(translator, out_dir: Path, faces: int = 4) -> dict:
+    """The sample grid (the first ``faces`` test faces x 8 targets) and the attention masks of
+    ``translator``, as a training run writes them: ``{"sample_grid": png, "masks": png or None}``."""
+    from course_lib import evaluate, trainer
+    from course_lib.images import save_rgb, to_uint8
+    from course_lib.translator import translation_grid
+
+    n = len(__import__("course_lib.facs", fromlist=["EXPRESSIONS"]).EXPRESSIONS)
+    test = evaluate.collect(trainer.open_dataset(translator.config, "test"), translator.image_size, faces * n,
+                            desc="loading test faces")
+    pick = [k * n + (3 * k) % n for k in range(faces) if k * n + (3 * k) % n < len(test)]  # other faces, other expressions
+    x = evaluate.clf_lib.as_float(test.images[pick])
+    lm = None if bool(test.landmarks.isnan().any()) else test.landmarks[pick]
+    grid, masks = translation_grid(translator, x, lm, with_masks=True)
+    out_dir = Path(out_dir)
+    res = {"sample_grid": save_rgb(to_uint8(grid), out_dir / "sample_grid.png"), "masks": None}
+    if masks is not None:
+        res["masks"] = save_rgb(to_uint8(masks), out_dir / "masks.png")
+    return res
 
 
 def info(name: str, directory: Path | None = None) -> dict:
@@ -124,8 +186,9 @@ def export(run: Path, name: str | None = None, directory: Path | None = None, co
     model = state["config"]["model"]
     name = name or model
     keep = methods.get(model).translate_networks
+    half = lambda sd: {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}  # noqa: E731
     slim = {"format": state["format"], "config": state["config"], "step": state.get("step"),
-            "nets": {n: state["nets"][n] for n in keep}}
+            "nets": {n: half(state["nets"][n]) for n in keep}}
     summary_path, metrics_path = run / "summary.json", run / "eval" / "metrics.json"
     if not summary_path.is_file() or not metrics_path.is_file():
         raise FileNotFoundError(f"{run}: needs summary.json and eval/metrics.json (train, then evaluate it)")
@@ -149,11 +212,16 @@ def export(run: Path, name: str | None = None, directory: Path | None = None, co
         "torch_threads": summary.get("torch_threads"),
         "size_bytes": pt.stat().st_size,
         "sha256": hashlib.sha256(pt.read_bytes()).hexdigest(),
+        "dtype": "float16 on disk (loaded into float32 networks); the evaluation row is the float32 run's, "
+                 "subset_g is this file's",
         "evaluation": {k: row[k] for k in ROW_KEYS if k in row},
         "references": {r["method"]: {k: r.get(k) for k in ("acc_g", "psnr", "ssim")} for r in rows
                        if r["method"].startswith(("copy", "oracle"))},
         "subset_g": subset_g(translator),
+        "rows": rows,
     }
+    if (run / "log.csv").is_file():
+        shutil.copyfile(run / "log.csv", log_path(name, directory))
     js = checkpoint.atomic_write_bytes(pt.with_suffix(".json"), json.dumps(record, indent=1).encode())
     return pt, js
 

@@ -170,6 +170,9 @@ class Trainer:
         tensors = data if isinstance(data, dict) else datasets.decode(
             data if data is not None else open_dataset(config), config.image_size, config.max_train_images,
             progress=progress)
+        bind = getattr(self.method, "bind_data", None)  # a method that needs the whole training set (e.g. to pair images)
+        if bind is not None:
+            bind(tensors)
         self.stream = BatchStream(tensors, config.batch_size, config.seed)
         self.fixed = _fixed_batch(tensors, config.n_samples)
         self.step = 0
@@ -243,6 +246,11 @@ class Trainer:
         return out
 
     def _guard(self, parts: dict) -> None:
+        """Stop on a non-finite loss: one host sync for all of ``parts`` (the name is looked up only then)."""
+        tensors = [v.detach().float().reshape(()) for v in parts.values() if torch.is_tensor(v)]
+        numbers = [float(v) for v in parts.values() if not torch.is_tensor(v)]
+        if all(map(math.isfinite, numbers)) and (not tensors or bool(torch.isfinite(torch.stack(tensors)).all())):
+            return
         for name, value in parts.items():
             v = float(value.detach()) if torch.is_tensor(value) else float(value)
             if not math.isfinite(v):

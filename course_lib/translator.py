@@ -58,9 +58,26 @@ class Translator:
     @torch.no_grad()
     def run(self, images, target_labels, landmarks=None) -> dict:
         """The method's translation: ``{"out", "masks", "visuals", "raw"}``."""
+        x, c, extra = self._prepare(images, target_labels, landmarks)
+        return self._translate(x, c, extra)
+
+    @torch.no_grad()
+    def run_condition(self, images, condition, landmarks=None) -> dict:
+        """:meth:`run` for a target condition given directly, in the method's own form (what
+        ``method.label_condition`` returns for labels: a one-hot mix for a label method, AU
+        intensities for an AU method; rows of ``method.condition_vector``, (B, D) floats): what
+        the explorer's interpolation and AU sliders drive."""
+        x, c0, extra = self._prepare(images, torch.zeros(len(images), dtype=torch.long), landmarks)
+        c0 = self.method.condition_vector(c0)   # class indices -> one-hot rows, so a mix fits
+        c = torch.as_tensor(condition, dtype=c0.dtype).to(self.device)
+        if c.shape != c0.shape:
+            raise ValueError(f"condition: expected shape {tuple(c0.shape)} (one row of "
+                             f"{self.model_name}'s condition per image), got {tuple(c.shape)}")
+        return self._translate(x, c, extra)
+
+    def _translate(self, x, c, extra) -> dict:
         G = self.method.generator()
         G.train(not self._eval)
-        x, c, extra = self._prepare(images, target_labels, landmarks)
         if self._eval:
             return self.method.translate(x, c, extra)
         buffers = {k: b.clone() for k, b in G.named_buffers()}  # training mode would update running stats
@@ -129,9 +146,10 @@ def load_translator(path, device="cpu") -> Translator:
     if state.get("format") == checkpoint.RUN_FORMAT:
         config = TrainConfig.from_dict(state["config"], source=str(path))
         method = build_method(config)
-        method.nets = {"G": method.generator()}  # translation needs no critic
-        method.nets["G"].load_state_dict(state["nets"]["G"])
-        method.nets["G"].to(device).eval()
+        method.nets = {n: method.nets[n] for n in method.translate_networks}  # translation needs no critic
+        for n, net in method.nets.items():
+            net.load_state_dict(state["nets"][n])
+            net.to(device).eval()
         return Translator(method, config, device)
     tried = []
     for name in methods.names():

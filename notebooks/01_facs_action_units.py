@@ -56,6 +56,11 @@ if "google.colab" in sys.modules:
 #   `course_lib.facs` — the label conventions every later lesson uses;
 # - argue, from AU counts per face region, why LGP-GAN adds *local* generators for the
 #   eyes and the mouth (Section III.A.1; crop sizes in Section IV.B).
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 19 s,
+# normal mode 11 s, with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/01_facs_action_units.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %% [markdown]
 # ## FACS in a few paragraphs
@@ -217,6 +222,36 @@ sad, fear = {1, 4, 15}, {1, 2, 4, 5, 7, 20, 26}
 assert check("01.sad_fear_jaccard", len(sad & fear) / len(sad | fear))
 
 # %% [markdown]
+# ## Coding exercise
+#
+# **Exercise 4 (code).** Write the expression → AU vector map yourself:
+# `au_vector(expression, intensity, aus)` returns a float32 NumPy array with one entry per
+# AU number in `aus`, *in that order*: `intensity` (a number in [0, 1]) where the AU belongs
+# to the expression's prototype (`facs.EXPRESSION_AUS[expression]`), 0 elsewhere. The checker
+# runs your function and `facs.au_vector` on random expressions, intensities and AU lists and
+# on edge cases (neutral, intensity 0, AUs out of order, an AU listed twice), and shows the
+# first input where they differ.
+
+# %%
+import numpy as np
+
+
+def au_vector(expression, intensity, aus):
+    ...  # your code here
+
+
+check("01.au_vector_function", au_vector)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def au_vector(expression, intensity, aus):
+    active = facs.EXPRESSION_AUS[expression]
+    return np.array([intensity if a in active else 0.0 for a in aus], np.float32)
+
+
+assert check("01.au_vector_function", au_vector)
+
+# %% [markdown]
 # ## Summary
 #
 # - FACS decomposes facial movement into Action Units; an expression is a combination of
@@ -231,3 +266,20 @@ assert check("01.sad_fear_jaccard", len(sad & fear) / len(sad | fear))
 #
 # **Next:** Lesson 2 builds the dataset: faces rendered from these very AUs, with ground
 # truth that real datasets cannot give.
+
+# %% [markdown]
+# ## Questions
+#
+# Answer in a few sentences each (no checker: compare with the lesson, or discuss them).
+#
+# 1. What is an Action Unit, and how does FACS describe a whole expression with AUs?
+# 2. Why does RaFD's *contemptuous* class need a *unilateral* AU, and what would a label
+#    that ignores sidedness confuse it with?
+# 3. A one-hot label and a vector of AU intensities both condition a generator. What can the
+#    AU vector express that the one-hot label cannot?
+# 4. Why does the course fix one label order (RaFD's alphabetical order) for every lesson,
+#    and what goes wrong when a dataset and a model disagree on it?
+# 5. From the AU counts per region: which expression would suffer most if LGP-GAN had only
+#    the mouth crop, and why?
+# 6. The Jaccard score of the explorer treats all AUs alike. Name a case where two
+#    prototypes share many AUs yet look clearly different.

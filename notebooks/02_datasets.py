@@ -60,6 +60,11 @@ from course_lib.exercises import check
 #   with `SyntheticFaces` / `SyntheticFolder`, split 90/10 **by identity**;
 # - read RaFD's file names and load it with `RaFDFolder` (frontal camera, as LGP-GAN Section IV.A),
 #   or any folder-per-expression set with `ExpressionFolder`.
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 29 s,
+# normal mode 19 s (with `data/synthetic` already built; building it is part of `python -m course_lib main`), with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/02_datasets.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %% [markdown]
 # ## Why data is the bottleneck
@@ -272,6 +277,36 @@ solution = {"camera": int(fields[0][4:]), "subject": fields[1], "expression": fi
 assert check("02.rafd_fields", solution)
 
 # %% [markdown]
+# ### Exercise 4 (code): a parser for every RaFD file name
+#
+# Write `parse_rafd(path)`: from a RaFD file name (possibly with folders in front and any
+# extension), return a dict with `camera` (an `int`: `90` for `Rafd090`), and `subject`,
+# `ethnicity`, `gender`, `expression` and `gaze` as strings (the subject keeps its leading
+# zero: `"07"`). The checker compares your function with `datasets.parse_rafd_name` on random
+# names and on edge cases (camera 000, a folder whose name has underscores, an upper-case
+# extension) and shows the first name where they differ.
+
+# %%
+from pathlib import Path
+
+
+def parse_rafd(path):
+    ...  # your code here
+
+
+check("02.parse_function", parse_rafd)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def parse_rafd(path):
+    camera, subject, ethnicity, gender, expression, gaze = Path(path).stem[len("Rafd"):].split("_")
+    return {"camera": int(camera), "subject": subject, "ethnicity": ethnicity, "gender": gender,
+            "expression": expression, "gaze": gaze}
+
+
+assert check("02.parse_function", parse_rafd)
+
+# %% [markdown]
 # ## Summary
 #
 # - Expression datasets are small and licensed, and they have no ground truth for the
@@ -283,3 +318,17 @@ assert check("02.rafd_fields", solution)
 #   split 90/10 by identity and give the paired ground truth through `find`.
 # - `RaFDFolder` and `ExpressionFolder` load real data with the same item format: switching
 #   datasets is one line.
+
+# %% [markdown]
+# ## Questions
+#
+# 1. Why do expression datasets have no ground truth for a *translation*, and what does the
+#    synthetic set give instead?
+# 2. Why is the train/test split made by identity rather than by image? What would a split by
+#    image let a model do?
+# 3. Name two ways in which the synthetic faces differ from real photos, and one conclusion
+#    drawn on them that might therefore not carry over to RaFD.
+# 4. RaFD photographs every subject from five camera angles with three gaze directions. Which
+#    of these images should a frontal-face model train on, and why?
+# 5. Why is the parser of a file name a place where silent mistakes are likely (think of the
+#    subject `"07"` and of folder names)? How does the course make such mistakes loud?

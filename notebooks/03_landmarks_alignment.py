@@ -61,6 +61,11 @@ if "google.colab" in sys.modules:
 # - compute the LGP-GAN (IV.B) and Cascade EF-GAN (4.1) region boxes, crop them, and blend
 #   regions back into the background I_bg (LGP-GAN Stage II) with a feathered mask;
 # - preprocess a folder of photos with `python -m course_lib preprocess` and read its report.
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 26 s,
+# normal mode 23 s, with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/03_landmarks_alignment.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %%
 import matplotlib.cbook
@@ -304,6 +309,38 @@ for t, l, h, w in regions.region_boxes(aligned["astronaut"].landmarks, "lgp").va
 assert check("03.background_pixels", int((~taken).sum()))
 
 # %% [markdown]
+# **Exercise 4 (code).** Write `region_box(landmarks, region)` for LGP-GAN's regions of a
+# 128x128 aligned face: `landmarks` is a (68, 2) array of (x, y) points, `region` is `"eye"`
+# or `"mouth"`; return `(top, left, height, width)` as integers. The box has the size of
+# `regions.LGP_REGION_SIZES[region]` (height, width), is centred on the mean of the points
+# `regions.REGION_LANDMARKS["lgp"][region]`, its corner is `round(centre - size / 2)` rounded
+# half *up*, and it is shifted (never shrunk) to stay inside the image. The checker
+# compares with `regions.region_boxes` on random faces and on edge cases (a centre that
+# rounds half up, a mouth near the bottom edge, eyes near a corner).
+
+# %%
+import math
+
+
+def region_box(landmarks, region):
+    ...  # your code here
+
+
+check("03.region_box_function", region_box)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def region_box(landmarks, region):
+    h, w = regions.LGP_REGION_SIZES[region]
+    cx, cy = np.asarray(landmarks, np.float64)[regions.REGION_LANDMARKS["lgp"][region]].mean(0)
+    top = min(max(math.floor(cy - h / 2 + 0.5), 0), 128 - h)     # half up; Python's round() rounds half to even
+    left = min(max(math.floor(cx - w / 2 + 0.5), 0), 128 - w)
+    return top, left, h, w
+
+
+assert check("03.region_box_function", region_box)
+
+# %% [markdown]
 # ## Summary
 #
 # - dlib finds faces (HOG by default, CNN/MMOD by flag) and their 68 iBUG landmarks; the
@@ -319,3 +356,17 @@ assert check("03.background_pixels", int((~taken).sum()))
 # - `python -m course_lib preprocess` does all of this for a folder, resumably, with a report.
 #
 # **Next:** the generators of the following lessons take these crops and boxes as input.
+
+# %% [markdown]
+# ## Questions
+#
+# 1. Why align faces before training at all? What would the generator have to learn
+#    otherwise?
+# 2. Alignment uses only the two eye centres. What does a similarity transform keep, and
+#    what kind of head pose can it not undo?
+# 3. LGP-GAN centres its boxes on each face's landmarks, Cascade EF-GAN on the training set's
+#    mean landmarks. Give one advantage of each choice.
+# 4. Why are boxes shifted into the image rather than shrunk when they cross the border?
+# 5. Why must `crop` and `paste` be differentiable for LGP-GAN's Stage II?
+# 6. dlib can miss a face or find two. What does the course do in each case, and why should
+#    such cases be reported rather than skipped silently?

@@ -60,6 +60,11 @@ if "google.colab" in sys.modules:
 # - count the parameters of a generator from the table;
 # - run LGP-GAN's cascade: local generators on the eye and mouth crops (Stage I), their
 #   outputs pasted back, the global generator on the whole face (Stage II).
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 61 s,
+# normal mode 56 s, with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/04_attention_generator.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %%
 import torch
@@ -316,19 +321,21 @@ plot_cascade(result, title="A fresh LGP-GAN: Stage I (rows 1-2), Stage II (row 3
 # %% [markdown]
 # ### A trained model
 #
-# Lesson 7 trains LGP-GAN and saves runs under `runs/`. If a trained LGP-GAN run exists,
-# the cell below shows the same picture for it: masks that are white (keep) over most of
-# the face and dark where the expression changes.
+# Lesson 7 trains LGP-GAN; the course also ships a trained checkpoint of its `cpu` preset
+# (`data/checkpoints/lgp-gan.pt`). The cell below shows the same picture for it (or, without
+# it, for a trained LGP-GAN run under `runs/`): masks that are white (keep) over most of the
+# face and dark where the expression changes.
 
 # %%
+from course_lib import shipped, trainer
 from course_lib.lesson import repo_root
 
 trained = None
-for ck in sorted((repo_root() / "runs").glob("*/checkpoints/last.pt")):
+candidates = ([shipped.path("lgp-gan")] if shipped.path("lgp-gan").is_file() else []) + \
+    sorted((repo_root() / "runs").glob("*/checkpoints/last.pt"))
+for ck in candidates:
     try:
-        from course_lib import trainer
-
-        tr = trainer.load_translator(ck.parent.parent)
+        tr = trainer.load_translator(ck)
     except Exception as err:  # an unfinished or foreign run: skip it
         print(f"skipping {ck}: {err}")
         continue
@@ -337,10 +344,12 @@ for ck in sorted((repo_root() / "runs").glob("*/checkpoints/last.pt")):
     out = tr.run(torch.stack([b["image"] for b in batch]), targets, torch.stack([b["landmarks"] for b in batch]))
     if "aggregated" in out["visuals"]:  # a two-stage cascade (LGP-GAN's Stage II input), not a one-generator baseline
         trained = out["raw"]
-        plot_cascade(trained, title=f"Trained LGP-GAN ({ck.parent.parent.name}), targets happy and surprised")
+        where = ck.name if ck.parent == shipped.SHIPPED_DIR else ck.parent.parent.name
+        plot_cascade(trained, title=f"Trained LGP-GAN ({where}), targets happy and surprised")
         break
 if trained is None:
-    print("No trained LGP-GAN run under runs/ yet: train one in Lesson 7 (or `python -m course_lib main`) and re-run this cell.")
+    print("No shipped checkpoint and no trained LGP-GAN run under runs/ yet: train one in Lesson 7 "
+          "(or `python -m course_lib main`) and re-run this cell.")
 
 # %% [markdown]
 # ## Exercises
@@ -401,6 +410,28 @@ check("04.efgan_mask", answer)
 assert check("04.efgan_mask", 1 - M)
 
 # %% [markdown]
+# **Exercise 5 (code).** Write Eq. 1 as a function, `attention_blend(x, color, mask)`, for
+# batches: images `x` and `color` of shape (B, 3, H, W), a mask of shape (B, 1, H, W) that
+# applies to all three channels. The checker compares it with LGP-GAN's convention in
+# `generators.blend` on random batches of several sizes and on the two edge cases where the
+# answer is one of the inputs.
+
+# %%
+def attention_blend(x, color, mask):
+    ...  # your code here
+
+
+check("04.blend_function", attention_blend)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def attention_blend(x, color, mask):
+    return (1 - mask) * color + mask * x      # the (B, 1, H, W) mask broadcasts over the channels
+
+
+assert check("04.blend_function", attention_blend)
+
+# %% [markdown]
 # ## Summary
 #
 # - Table II's generator is StarGAN's encoder–decoder: Conv7x7, two strided convs, residual
@@ -416,3 +447,19 @@ assert check("04.efgan_mask", 1 - M)
 #
 # **Next:** Lesson 5 builds the critics — PatchGAN discriminators with an auxiliary
 # expression classifier — and the StarGAN and GANimation baselines.
+
+# %% [markdown]
+# ## Questions
+#
+# 1. What does the attention mask buy over a generator that outputs the whole image
+#    directly? Think of the background and of the identity.
+# 2. In LGP-GAN's convention, what does a mask of all ones produce, and which loss term would
+#    push the generator towards it if nothing stopped it?
+# 3. Why does the target label enter as $n$ constant planes rather than, say, as a bias of
+#    the first layer? Is there a difference in what the network can compute?
+# 4. Why must the input size be divisible by 4 for Table II's generator? What would happen
+#    to a 130x130 face on its way down and up again?
+# 5. LGP-GAN runs the same generator design three times. What does Stage II see that Stage I
+#    does not, and why not generate the whole face in one stage?
+# 6. Where do most of Table II's parameters sit, and what does that say about where the
+#    network spends its capacity?

@@ -60,6 +60,11 @@ if "google.colab" in sys.modules:
 # - count a discriminator's parameters from the table and predict which input sizes it accepts;
 # - describe how StarGAN and GANimation differ from LGP-GAN, and load an official StarGAN
 #   checkpoint into the course's layer-for-layer copy.
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 43 s,
+# normal mode 28 s, with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/05_patchgan_classifier.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %%
 import torch
@@ -356,6 +361,47 @@ plot_attention(x, out, ["AUs of happy"] * 2);
 # update of each network on your machine.
 
 # %% [markdown]
+# ## Coding exercise
+#
+# **Exercise 4 (code).** Write `rf(n_layers, kernel, stride, head_kernel)`: the side of the
+# input patch that one score of a PatchGAN map depends on, for `n_layers` convolutions of
+# size `kernel` and stride `stride` followed by a `head_kernel` x `head_kernel` head (stride
+# 1). The checker compares it with `discriminators.receptive_field` on Table III's critics,
+# random architectures and edge cases (no strided layer, stride 1, a 1x1 head).
+
+# %%
+def rf(n_layers, kernel, stride, head_kernel):
+    ...  # your code here
+
+
+check("05.receptive_field_function", rf)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def rf(n_layers, kernel, stride, head_kernel):
+    r = head_kernel                      # the head's own window, in units of the last feature map
+    for _ in range(n_layers):            # walk back through each strided conv
+        r = (r - 1) * stride + kernel
+    return r
+
+
+assert check("05.receptive_field_function", rf)
+
+# %% [markdown]
+# ## Explore the trained model
+#
+# The course's explorer (Lesson 12) with the shipped checkpoint of StarGAN and GANimation selected: pick
+# an input face, a target expression and a point on the path from the source's condition to
+# the target's, and look at the output, its masks and its difference to the input; the
+# *side by side* box puts every method with a shipped checkpoint next to it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from course_lib import explorer
+
+explorer.show(method="stargan")
+
+# %% [markdown]
 # ## Summary
 #
 # - Table III's critic: 4x4 stride-2 convs with LeakyReLU(0.01), no normalisation; 6 layers
@@ -370,3 +416,17 @@ plot_attention(x, out, ["AUs of happy"] * 2);
 #   `course_lib.stargan`); GANimation adds attention and conditions on AU intensities.
 #
 # **Next:** Lesson 6 puts generator and critics together: the losses of Eqs. 2–9 and training.
+
+# %% [markdown]
+# ## Questions
+#
+# 1. Why score *patches* instead of the whole image? What kind of error does a PatchGAN
+#    critic see best, and which can it miss?
+# 2. The global critic's scores see 318 px of a 128 px face. Is it still a "patch"
+#    discriminator? What do the local critics add?
+# 3. Why is the auxiliary classifier trained on *real* images only (Eq. 3), and what would go
+#    wrong if it were also trained on the generator's fakes with their target labels?
+# 4. Why does Table III's critic use no normalisation layer, given the gradient penalty of
+#    Lesson 6?
+# 5. StarGAN and GANimation differ from LGP-GAN in two design choices each. Name them and
+#    say which failure of the other methods each choice addresses.

@@ -59,6 +59,11 @@ if "google.colab" in sys.modules:
 #   attention (Eq. 7) losses by hand and with `course_lib.losses`;
 # - assemble $\mathcal{L}_D$ (Eq. 8) and $\mathcal{L}_G$ (Eq. 9) with the paper's weights,
 #   summed over the local and global discriminators, and read their parts.
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 39 s,
+# normal mode 194 s, with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/06_losses_wgan_gp.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %%
 import math
@@ -461,6 +466,37 @@ p = G_PARTS
 assert check("06.generator_total", p["adv"] + 1 * p["cls"] + 10 * p["cycle"] + 10 * p["self"] + 0.1 * p["att"])
 
 # %% [markdown]
+# **Exercise 4 (code).** Write the gradient penalty of Eq. 2 yourself:
+# `gradient_penalty(critic, real, fake, alpha)` with one mixing weight per sample in `alpha`
+# (shape (B,)); interpolate $\tilde I = \alpha\, I_{real} + (1 - \alpha)\, I_{fake}$ per
+# sample (the fakes detached: the penalty trains the critic, not the generator), take the
+# gradient of the critic's scores with respect to $\tilde I$ (for a PatchGAN map, of their
+# sum), and return the batch mean of $(\lVert \nabla \rVert_2 - 1)^2$ with the norm over
+# each sample. The checker compares the value *and its gradient with respect to the
+# critic's weights* with `losses.gradient_penalty` on a linear, an MLP and a PatchGAN critic
+# and on edge cases ($\alpha$ = 0 or 1, a batch of one). The penalty must train the
+# critic: keep the graph of the gradient (`torch.autograd.grad(..., create_graph=True)`).
+
+# %%
+def gradient_penalty(critic, real, fake, alpha):
+    ...  # your code here
+
+
+check("06.gradient_penalty_function", gradient_penalty)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def gradient_penalty(critic, real, fake, alpha):
+    a = alpha.view(-1, *[1] * (real.dim() - 1))                      # (B, 1, 1, ...) broadcasts per sample
+    x = (a * real + (1 - a) * fake.detach()).detach().requires_grad_(True)
+    scores = critic(x)
+    (grad,) = torch.autograd.grad(scores, x, grad_outputs=torch.ones_like(scores), create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+assert check("06.gradient_penalty_function", gradient_penalty)
+
+# %% [markdown]
 # ## Summary
 #
 # - LGP-GAN's adversarial loss is **WGAN-GP** (Eq. 2; the logarithms in the printed equation
@@ -480,3 +516,18 @@ assert check("06.generator_total", p["adv"] + 1 * p["cls"] + 10 * p["cycle"] + 1
 #
 # **Next:** Lesson 7 puts these losses into the training loop — five critic steps per
 # generator step, Adam, a linearly decaying learning rate — and trains LGP-GAN.
+
+# %% [markdown]
+# ## Questions
+#
+# 1. In the two-Gaussian toy, why does the minimax generator stop moving while the WGAN-GP
+#    generator keeps going? Answer in terms of the gradient the generator receives.
+# 2. Why is the gradient penalty taken at points *between* real and fake samples rather than
+#    at the real samples only?
+# 3. What happens to the critic's training if the penalty is computed without
+#    `create_graph=True`? Would the loss value change?
+# 4. Why is $-$`critic_adv_loss` an estimate of the Wasserstein distance only when the
+#    critic is (close to) 1-Lipschitz?
+# 5. Which two terms of Eq. 9 would both be minimised by a generator that copies its input,
+#    and which terms prevent that?
+# 6. Why is the classification loss applied to real images in Eq. 8 but to fakes in Eq. 9?

@@ -68,6 +68,12 @@ if "google.colab" in sys.modules:
 #   and the judge's confusion matrix;
 # - evaluate a training run with `python -m course_lib evaluate` and compare runs with
 #   `python -m course_lib compare`.
+#
+# **Runtime.** Measured on the course's CPU machine (2 cores, shared with other jobs while
+# measuring; the wall time of the whole command, so expect some spread): fast mode 78 s,
+# normal mode not measured: it had not finished after 900 s (the command below stopped by
+# `timeout 900` in its fifth cell), with `COURSE_FAST=1 .venv/bin/python -m pytest --nbval-lax --nbval-current-env notebooks/08_metrics.ipynb`
+# (the same without `COURSE_FAST=1` for normal mode). On a Colab GPU: not measured.
 
 # %%
 import numpy as np
@@ -424,10 +430,13 @@ for name, images in damaged.items():
 # several runs in one table — our counterpart of LGP-GAN Table IV and Cascade EF-GAN
 # Tables 1-2. This cell shows the run's table when it was evaluated with the reference rows,
 # evaluates the run when only its checkpoint (or a table without them) exists, and otherwise
-# says how to produce it. Read the model's row against the copy's: its gain over copy, not
+# shows the table recorded with the course's shipped checkpoint of the same preset
+# (`data/checkpoints/lgp-gan.json`, written by `python -m course_lib checkpoints build`). Read the model's row against the copy's: its gain over copy, not
 # its PSNR, says whether training moved the faces toward the truth.
 
 # %%
+from course_lib import shipped
+
 RUN = repo_root() / "runs" / "main"
 run_rows = evaluate.load_rows([RUN]) if (RUN / "eval" / "metrics.json").is_file() else []
 if not any(r.get("reference") == "copy" for r in run_rows):      # not evaluated, or before the reference rows
@@ -435,6 +444,9 @@ if not any(r.get("reference") == "copy" for r in run_rows):      # not evaluated
     if (RUN / "checkpoints" / "last.pt").is_file() and not fast_mode():
         evaluate.evaluate_run(RUN)
         run_rows = evaluate.load_rows([RUN])
+if not run_rows and shipped.path("lgp-gan").is_file():   # the course's shipped checkpoint of the same preset
+    run_rows = shipped.rows("lgp-gan")
+    print(shipped.describe("lgp-gan"))
 if run_rows:
     display(Markdown(evaluate.markdown_table(run_rows) + "\n" + evaluate.notes(run_rows)))
     model = next(r for r in run_rows if not r.get("reference"))
@@ -537,6 +549,30 @@ check("08.hf_ratio", answer)
 assert check("08.hf_ratio", float(np.abs(laplacian(outputs)).mean() / np.abs(laplacian(truths)).mean()))
 
 # %% [markdown]
+# **Exercise 6 (code).** Write the Fréchet distance of two Gaussians from their statistics,
+# `frechet(mu1, sigma1, mu2, sigma2)` (Eq. 10; means of shape (D,), covariances (D, D)),
+# returning a real `float`. The checker compares it with `metrics.frechet_distance` on random
+# Gaussians and on edge cases: the same Gaussian twice (0), one dimension, and a singular
+# covariance, where `sqrtm` comes back with a small imaginary part.
+
+# %%
+def frechet(mu1, sigma1, mu2, sigma2):
+    ...  # your code here
+
+
+check("08.frechet_function", frechet)
+
+# %% tags=["hide-cell"]
+# @title Solution {display-mode: "form"}
+def frechet(mu1, sigma1, mu2, sigma2):
+    diff = mu1 - mu2
+    covmean = linalg.sqrtm(sigma1 @ sigma2)      # a matrix square root, not np.sqrt of the entries
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean).real)
+
+
+assert check("08.frechet_function", frechet)
+
+# %% [markdown]
 # ## Summary
 #
 # - **FID** (Eq. 10) is the Fréchet distance between Gaussians fitted to two feature sets;
@@ -569,3 +605,18 @@ assert check("08.hf_ratio", float(np.abs(laplacian(outputs)).mean() / np.abs(lap
 # them (`python -m course_lib train --model stargan --out runs/stargan`, likewise
 # `--model ganimation`), evaluate each run with `python -m course_lib evaluate --run RUN`
 # and compare them with `python -m course_lib compare runs/main runs/stargan runs/ganimation`.
+
+# %% [markdown]
+# ## Questions
+#
+# 1. FID compares two *Gaussians* fitted to features. What differences between two image
+#    sets can it not see, and why do the papers still report it?
+# 2. Why is an in-domain FID (features of an expression classifier) never comparable with
+#    the papers' Inception FID, even on the same images?
+# 3. The copy baseline scores a high PSNR and SSIM. Why, and what does a model's *gain over
+#    copy* tell you that its PSNR alone does not?
+# 4. G measures whether translations are read as their targets. How can a model score a high
+#    G with faces a person would not accept (think of the high-frequency ratio)?
+# 5. Why is every face asked only for the *other* seven expressions when G is computed?
+# 6. Which metric of this lesson would reveal a model that changes the identity of the face,
+#    and which would not notice?

@@ -3,7 +3,8 @@
 1. pytest on ``tests/`` (library tests, notebook structure and jupytext pairing);
 2. nbval (``--nbval-lax --nbval-current-env``) executes every notebook;
 3. a Jupyter Book 1.x build of the whole site: fails on errors (including a notebook
-   that fails to execute), reports warnings.
+   that fails to execute), reports warnings; then the student edition
+   (``python -m course_lib student-edition``) into ``_build/html/student/``.
 
 Ends with one line "tests: N passed, N failed" and a non-zero exit on any failure.
 """
@@ -42,6 +43,7 @@ def build_book() -> tuple[int, int]:
     """Build the book (notebooks executed in fast mode); (1, 0) if it built cleanly."""
     print("\n== Jupyter Book build", flush=True)
     jb = Path(PY).with_name("jupyter-book")
+    subprocess.run([PY, "-m", "course_lib.book", "prepare"], cwd=ROOT, check=True)   # execution cache, never stale
     proc = subprocess.run([str(jb), "build", ".", "--all"], cwd=ROOT, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     print(log[-4000:])
@@ -52,10 +54,20 @@ def build_book() -> tuple[int, int]:
         print("  warning:", line.strip())
     for line in errors:
         print("  error:", line.strip())
+    # the student edition (solution cells removed) is part of the published book
+    student = subprocess.run([PY, "-m", "course_lib", "student-edition", "--out", str(ROOT / "_build/html/student")],
+                             cwd=ROOT, capture_output=True, text=True)
+    print(student.stdout.strip() or student.stderr.strip()[-2000:])
+    if student.returncode != 0:
+        errors.append("student edition: " + (student.stdout + student.stderr).strip()[-300:])
     html = sorted((ROOT / "_build/html/notebooks").glob("*.html"))
     no_figures = [p.name for p in html if p.name.startswith("01_") and "_images/" not in p.read_text()]
     if no_figures:
         print("  error: no figures in", ", ".join(no_figures))
+    check = subprocess.run([PY, "-m", "course_lib.book", "check"], cwd=ROOT, capture_output=True, text=True)
+    print(check.stdout.strip())
+    if check.returncode != 0:
+        errors.append("site check: " + check.stdout.strip())
     ok = (proc.returncode == 0 and not errors and not no_figures
           and (ROOT / "_build/html/index.html").exists())
     return (1, 0) if ok else (0, 1)

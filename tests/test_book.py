@@ -62,3 +62,27 @@ def test_results_page_collects_records_and_tables(tmp_path, capsys):
 def test_results_page_without_anything_published(tmp_path):
     page = results.results_markdown(_fake_course(tmp_path))
     assert "No shipped checkpoints yet" in page and "None published yet" in page
+
+
+def test_execution_cache_and_the_site_check(tmp_path, monkeypatch):
+    from course_lib import book, shipped
+
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "cache"
+    (tmp_path / book.CACHE).mkdir(parents=True)
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert book.prepare_cache(tmp_path) is True          # first build: no stamp yet
+    (tmp_path / book.CACHE).mkdir(parents=True)
+    assert book.prepare_cache(tmp_path) is False         # same mode, same files: the cache is kept
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert book.prepare_cache(tmp_path) is True          # another mode: emptied
+    assert not (tmp_path / book.CACHE).exists()
+
+    html = tmp_path / "_build" / "html" / "notebooks"
+    html.mkdir(parents=True)
+    (html / "07.html").write_text("<pre>" + shipped.fast_note("lgp-gan", 1) + "</pre>")
+    errs = book.site_errors(tmp_path)
+    if "lgp-gan" in shipped.available():
+        assert errs and "lgp-gan" in errs[0]
+    (html / "07.html").write_text("<pre>" + shipped.fast_note("no-such-method", 1) + "</pre>")
+    assert book.site_errors(tmp_path) == []

@@ -53,7 +53,7 @@ def test_yaml_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("field, value", [
-    ("model", "cyclegan"), ("batch_size", 0), ("batch_size", 1), ("steps", -3), ("g_lr", 0.0),
+    ("model", "no-such-gan"), ("batch_size", 0), ("batch_size", 1), ("steps", -3), ("g_lr", 0.0),
     ("beta1", 1.0), ("image_size", 60), ("image_size", 128), ("attention_variant", "l1"), ("lambda_gp", -1.0),
     ("decay_start", 10**9), ("lambda_cls_d", -1.0), ("lambda_cls_d", "3"), ("amp", "yes"), ("n_critic", 2.5), ("device", "tpu"), ("g_lr", float("nan")),
 ])

@@ -61,7 +61,7 @@ def test_template(nb):
     assert re.search(r"^#+ Summary", md, re.M), "missing '## Summary'"
     assert re.search(r"\b(Eq\.|Equation|Table) ?[IVX\d]", md), "name the paper Eq./Table the lesson implements"
     code = [text(c) for c in cs if c["cell_type"] == "code"]
-    asked = {m for src in code for m in re.findall(r'^check\("([\w.]+)", answer\)', src, re.M)}
+    asked = {m for src in code for m in re.findall(r'^check\("([\w.]+)", \w+\)', src, re.M)}
     solved = {m for src in code for m in re.findall(r'assert check\("([\w.]+)"', src)}
     assert len(asked) >= 2, "at least two auto-checked exercises: check(\"NN.name\", answer)"
     assert asked <= solved, f"exercises without a checked solution cell: {sorted(asked - solved)}"
@@ -72,6 +72,51 @@ def test_template(nb):
             assert SOLUTION_TAG in c.get("metadata", {}).get("tags", []), f"solution cells are tagged {SOLUTION_TAG}"
             assert text(c).splitlines()[0] == SOLUTION_TITLE, \
                 f"a solution cell starts with {SOLUTION_TITLE!r} (collapsed in Colab)"
+
+
+CODING_EXERCISE = re.compile(r'^def (\w+)\(.*?^check\("([\w.]+)", \1\)', re.M | re.S)
+
+
+def coding_exercises(nb) -> list[str]:
+    """Ids of the coding exercises of a notebook: a cell that defines a function and passes it,
+    not its result, to ``check`` (the student writes the function; see course_lib.exercises)."""
+    return [m.group(2) for c in cells(nb) if c["cell_type"] == "code" and SOLUTION_TITLE not in text(c)
+            for m in CODING_EXERCISE.finditer(text(c))]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_every_lesson_has_a_coding_exercise(nb):
+    """Issue 20: students write code: at least one exercise whose answer is a function."""
+    found = coding_exercises(nb)
+    assert found, (f"{nb.name}: no coding exercise: a cell 'def my_fn(...): ...' then 'check(\"NN.name\", my_fn)', "
+                   "checked with course_lib.exercises.check_function")
+    solved = "\n".join(text(c) for c in cells(nb))
+    for e in found:
+        assert f'assert check("{e}"' in solved, f"{nb.name}: coding exercise {e} has no solution cell"
+
+
+#: A lesson ends with open questions (a numbered list under "## Questions") and states its
+#: measured runtime on a CPU and on a Colab GPU ("**Runtime.** ...", "not measured" allowed).
+QUESTIONS = re.compile(r"^#+ Questions\s*$(?P<body>.*)", re.M | re.S)
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=IDS)
+def test_questions_and_runtime(nb):
+    md = [text(c) for c in cells(nb) if c["cell_type"] == "markdown"]
+    m = next((QUESTIONS.search(t) for t in md if QUESTIONS.search(t)), None)
+    assert m, f"{nb.name}: end with '## Questions', a numbered list of open questions"
+    assert len(re.findall(r"^\d+\. ", m.group("body"), re.M)) >= 4, f"{nb.name}: at least 4 questions"
+    runtime = next((t for t in md if "**Runtime.**" in t), "")
+    para = runtime[runtime.find("**Runtime.**"):].split("\n\n")[0]
+    assert "CPU" in para and "GPU" in para, \
+        f"{nb.name}: state '**Runtime.**' on a CPU and on a Colab GPU (measured, with the command; or 'not measured')"
+
+
+def test_coding_exercise_detection():
+    nb_cells = [{"cell_type": "code", "source": "def f(x):\n    ...\n\ncheck(\"01.f\", f)"},
+                {"cell_type": "code", "source": "answer = None\ncheck(\"01.v\", answer)"},
+                {"cell_type": "code", "source": "def g(x):\n    return 1\n\ncheck(\"01.g\", g(3))"}]
+    assert [m.group(2) for c in nb_cells for m in CODING_EXERCISE.finditer(c["source"])] == ["01.f"]
 
 
 def test_badges_point_at_the_repo_constant():

@@ -2,7 +2,7 @@
 import numpy as np
 
 from course_lib import datasets, facs, render
-from course_lib.exercises import exercise
+from course_lib.exercises import case, check_function, exercise
 
 RAFD_EXAMPLE = "Rafd090_23_Moroccan_male_surprised_left.jpg"
 
@@ -40,3 +40,32 @@ def _split_sizes(answer):
     assert isinstance(answer, (tuple, list)) and len(answer) == 2, "answer should be (n_train_images, n_test_images)"
     assert tuple(int(x) for x in answer) == (len(train), len(test)), \
         "the split is 90/10 by identity, and every identity appears under all 8 expressions"
+
+
+#: The fields exercise 02.parse_function returns (``parse_rafd_name`` also gives the label index).
+RAFD_FIELDS = ("camera", "subject", "ethnicity", "gender", "expression", "gaze")
+
+
+def rafd_name_cases():
+    """Inputs of exercise 02.parse_function: RaFD file names, random ones and edge cases."""
+    rng = np.random.default_rng(2)
+    out = [case("the example", RAFD_EXAMPLE),
+           case("edge: camera 000 and a leading zero in the subject", "Rafd000_07_Caucasian_female_neutral_frontal.jpg"),
+           case("edge: a folder with underscores in its name", "data/my_rafd_copy/Rafd135_61_Kid_male_happy_right.png"),
+           case("edge: the extension in capitals", "Rafd180_45_Moroccan_female_contemptuous_left.JPG")]
+    for i in range(4):
+        name = (f"Rafd{int(rng.choice([0, 45, 90, 135, 180])):03d}_{int(rng.integers(1, 74)):02d}_"
+                f"{rng.choice(['Caucasian', 'Moroccan', 'Kid'])}_{rng.choice(['female', 'male'])}_"
+                f"{rng.choice(facs.EXPRESSIONS)}_{rng.choice(['frontal', 'left', 'right'])}.jpg")
+        out.append(case(f"random {i + 1}", name))
+    return out
+
+
+def _parse_reference(path):
+    d = datasets.parse_rafd_name(path)
+    return {k: d[k] for k in RAFD_FIELDS}
+
+
+@exercise("02.parse_function", kind="function")
+def _parse_function(fn):
+    check_function(fn, _parse_reference, rafd_name_cases())

@@ -2,7 +2,7 @@
 import torch
 
 from course_lib import blocks
-from course_lib.exercises import exercise
+from course_lib.exercises import case, check_function, exercise
 from course_lib.generators import AttentionGenerator, blend
 
 
@@ -58,3 +58,22 @@ def _efgan_mask(answer):
     a = _tensor(answer, mask.shape, "M_A")
     assert torch.allclose(blend(x, color, a, "efgan"), blend(x, color, mask, "lgp"), atol=1e-5), (
         "with your M_A, Cascade EF-GAN's Eq. 1 does not give the LGP output; which pixels should take C?")
+
+
+def blend_cases():
+    """Inputs of exercise 04.blend_function: ``(x, color, mask)``, images (B, 3, H, W) in [-1, 1],
+    masks (B, 1, H, W) in [0, 1]."""
+    g = torch.Generator().manual_seed(44)
+    img = lambda *s: torch.rand(*s, generator=g) * 2 - 1  # noqa: E731
+    out = []
+    for i, (b, h, w) in enumerate([(1, 2, 2), (2, 4, 3), (3, 8, 8)]):
+        out.append(case(f"random {i + 1}", img(b, 3, h, w), img(b, 3, h, w), torch.rand(b, 1, h, w, generator=g)))
+    x, c = img(2, 3, 4, 4), img(2, 3, 4, 4)
+    out.append(case("edge: mask of ones (keep the input)", x, c, torch.ones(2, 1, 4, 4)))
+    out.append(case("edge: mask of zeros (take the colour image)", x, c, torch.zeros(2, 1, 4, 4)))
+    return out
+
+
+@exercise("04.blend_function", kind="function")
+def _blend_function(fn):
+    check_function(fn, lambda x, color, mask: blend(x, color, mask, "lgp"), blend_cases())

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from course_lib import evaluate, facs, metrics
-from course_lib.exercises import exercise
+from course_lib.exercises import case, check_function, exercise
 
 
 def exercise_features(n: int = 500, d: int = 4, seed: int = 8) -> tuple[np.ndarray, np.ndarray]:
@@ -106,3 +106,28 @@ def _hf_ratio(answer):
     assert _close(value, expected, 1e-4), (
         "mean |laplacian(outputs)| over mean |laplacian(truths)|, each mean over all images, pixels and "
         "channels (on float values: uint8 arithmetic wraps around)")
+
+
+def frechet_cases():
+    """Inputs of exercise 08.frechet_function: ``(mu1, sigma1, mu2, sigma2)``: random Gaussians
+    and edge cases (the same Gaussian, one dimension, a singular covariance)."""
+    rng = np.random.default_rng(80)
+
+    def spd(d):
+        a = rng.normal(size=(d, d + 2))
+        return a @ a.T / (d + 2)
+
+    out = []
+    for i, d in enumerate([2, 3, 5]):
+        out.append(case(f"random, {d}-D", rng.normal(size=d), spd(d), rng.normal(size=d) + 1, spd(d)))
+    mu, s = rng.normal(size=3), spd(3)
+    out.append(case("edge: the same Gaussian twice", mu, s, mu.copy(), s.copy()))
+    out.append(case("edge: one dimension", np.array([0.5]), np.array([[4.0]]), np.array([-1.0]), np.array([[1.0]])))
+    a = rng.normal(size=(3, 1))
+    out.append(case("edge: a singular covariance (rank 1)", np.zeros(3), a @ a.T, np.ones(3), spd(3)))
+    return out
+
+
+@exercise("08.frechet_function", kind="function")
+def _frechet_function(fn):
+    check_function(fn, metrics.frechet_distance, frechet_cases(), rtol=1e-4, atol=1e-4)

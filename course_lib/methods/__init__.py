@@ -161,6 +161,7 @@ class Method:
     network_names = ("G", "D")      #: one optimiser per network
     lr_fields = {"G": "g_lr", "D": "d_lr"}  #: TrainConfig field of each network's learning rate
     translate_train_mode = False    #: run G in training mode when translating (StarGAN's official test)
+    translate_networks = ("G",)    #: the networks translation needs (what a shipped checkpoint keeps)
     Hyper = None                    #: the hyper-parameter dataclass
 
     def __init__(self, hyper=None, size="cpu", build: bool = True):
@@ -210,6 +211,29 @@ class Method:
     def label_condition(self, labels):
         """Target labels (B,) -> this method's condition."""
         return labels
+
+    def condition_vector(self, condition):
+        """A condition of this method (what :meth:`condition` or :meth:`label_condition` return)
+        as floats (B, D): class indices become one-hot rows (``facs.EXPRESSIONS`` order), a
+        float condition (AU intensities) is kept.  The form :meth:`interpolate_condition`,
+        :meth:`course_lib.translator.Translator.run_condition` and the explorer's sliders use."""
+        import torch
+        import torch.nn.functional as F
+
+        from course_lib import facs
+
+        c = torch.as_tensor(condition)
+        if not c.is_floating_point() and c.dim() == 1:
+            return F.one_hot(c.long(), len(facs.EXPRESSIONS)).float()
+        return c.float()
+
+    def interpolate_condition(self, c_src, c_trg, t: float):
+        """The condition a fraction ``t`` in [0, 1] of the way from ``c_src`` (t = 0) to ``c_trg``
+        (t = 1), both :meth:`condition_vector` rows: by default the straight line
+        ``(1 - t) c_src + t c_trg`` (a one-hot mix for a label method, an AU path for an AU
+        method).  A method with its own path (an interpolator network, blended landmarks)
+        overrides it; the explorer's interpolation slider calls it."""
+        return (1 - t) * c_src + t * c_trg
 
     def prepare(self, batch: dict) -> dict:
         """Draw what the updates of one iteration share: the targets, a random permutation of
