@@ -334,17 +334,25 @@ for k, (t, p) in enumerate(zip(targets, pseudo), 1):
 #
 # `python -m course_lib reproduce efgan-table3` trains the four models of Table 3; its Cascade
 # EF-GAN (an `ef-gan` run copied into three stages with `init_from`, then fine-tuned) is loaded
-# here when present. Otherwise this cell trains `cascade-ef-gan` with its `cpu` preset, which does
+# here when present; else the course's shipped checkpoint of the `cpu` preset
+# (`data/checkpoints/cascade-ef-gan.pt`, also in fast mode). Without either, this cell trains
+# `cascade-ef-gan` with its `cpu` preset, which does
 # both phases of Section 3.3 in one run (`pretrain_fraction`: stage 1 alone first, then the copy
 # and the fine-tuning at a tenth of the learning rate); in fast mode a few iterations.
 
 # %%
+from course_lib import shipped
+
 RUN = repo_root() / "runs" / "reproduce" / "efgan-table3" / "cascade-ef-gan"
-if fast_mode():
+if (fast_mode() or not (RUN / "checkpoints" / "last.pt").is_file()) and shipped.path("cascade-ef-gan").is_file():
+    RUN = shipped.path("cascade-ef-gan")      # the course's checkpoint of the cpu preset (checkpoints build)
+    print(shipped.describe("cascade-ef-gan"))
+elif fast_mode():
     RUN = Path(tempfile.mkdtemp()) / "cascade"
     cfg = preset("cpu", model="cascade-ef-gan", steps=2, decay_start=2, batch_size=4, n_critic=1, n_samples=1,
                  threads=1, hyper={"pretrain_fraction": 0.5})   # one thread: CI shares its two cores
     trainer.Trainer(cfg, RUN, tensors, progress=False).train()
+    print(shipped.fast_note("cascade-ef-gan", 2))
 elif not (RUN / "checkpoints" / "last.pt").is_file():
     RUN = repo_root() / "runs" / "lesson09-cascade"
     tr = trainer.Trainer(preset("cpu", model="cascade-ef-gan"), RUN, resume=(RUN / "checkpoints" / "last.pt").is_file())

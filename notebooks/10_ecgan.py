@@ -328,7 +328,8 @@ assert check("10.full_objective", solution)
 #
 # **Load if present, else train.** `python -m course_lib reproduce ecgan-table2 --preset cpu`
 # trains the three into `runs/reproduce/ecgan-table2/`. If they are there, the next cell loads them;
-# otherwise it trains them (with the `cpu` preset: a few minutes each on 2 cores; in fast mode two
+# else it loads the course's shipped checkpoints of the same presets (`data/checkpoints/`, also in
+# fast mode); otherwise it trains them (with the `cpu` preset: a few minutes each on 2 cores; in fast mode two
 # iterations into a temporary folder). In fast mode the feature network is the stand-in, so that
 # the check never downloads VGG19's 548 MB.
 
@@ -341,9 +342,23 @@ from course_lib.tables import ecgan_table2 as table2
 RUNS = repo_root() / "runs" / "reproduce" / "ecgan-table2" if not fast_mode() else Path(tempfile.mkdtemp())
 weights, fnet = table2.resolve_features(pick(None, "in-domain"))
 print("Eq. 3's feature network:", fnet.label)
-models = {m: table2.train_or_load(m, RUNS / m, "cpu", steps=pick(None, 2), data=train, content_weights=weights,
-                                  progress=not fast_mode())
-          for m in ("pix2pix", "cyclegan", "ecgan")}
+from course_lib import shipped
+
+
+def lesson_model(m):
+    """The table's run of ``m`` if present, else the course's shipped checkpoint, else train it."""
+    if (fast_mode() or not (RUNS / m / "checkpoints" / "last.pt").is_file()) and shipped.path(m).is_file():
+        rec = shipped.info(m)
+        return {"translator": shipped.load(m), "steps": rec["config"]["steps"], "train_s": rec["wall_time_s"],
+                "trained": False}
+    r = table2.train_or_load(m, RUNS / m, "cpu", steps=pick(None, 2), data=train, content_weights=weights,
+                             progress=not fast_mode())
+    if fast_mode():
+        print(shipped.fast_note(m, r["steps"]))
+    return r
+
+
+models = {m: lesson_model(m) for m in ("pix2pix", "cyclegan", "ecgan")}
 for m, r in models.items():
     print(f"{m:9s} {r['steps']} iterations, {r['train_s']:.0f} s of training" + (" (trained now)" if r["trained"] else ""))
 print("the ECGAN run's Eq. 3 weights (its config.yaml):", models["ecgan"]["translator"].config.hyper["content_weights"])

@@ -362,12 +362,24 @@ print("generator:", {k: round(float(v), 3) for k, v in g_parts.items()}, " total
 # `python -m course_lib reproduce landmark-table5 --preset cpu` (or any of Tables 4-7) trains
 # the model once into `runs/reproduce/landmark-gan-cpu/full/` with the `cpu` preset (64x64,
 # 16 base channels, 3 blocks, batch 8, Adam 2e-4; `python -m course_lib methods` lists it)
-# and every table reuses it. This cell loads that run when it exists and trains it
-# otherwise (in fast mode: two iterations on the faces above, into a temporary folder).
+# and every table reuses it. This cell loads that run when it exists, else the course's
+# shipped checkpoint of the same preset (`data/checkpoints/landmark-gan.pt`, also in fast
+# mode), and trains otherwise (in fast mode: two iterations on the faces above, into a
+# temporary folder).
 
 # %%
-if fast_mode():
+from course_lib import shipped
+
+have_run = (repo_root() / "runs" / "reproduce" / "landmark-gan-cpu" / "full" / "checkpoints" / "last.pt").is_file()
+if (fast_mode() or not have_run) and shipped.path("landmark-gan").is_file():
+    # the course's checkpoint of the cpu preset (python -m course_lib checkpoints build)
+    rec = shipped.info("landmark-gan")
+    model = {"translator": shipped.load("landmark-gan"), "run": shipped.path("landmark-gan"),
+             "steps": rec["config"]["steps"], "train_s": rec["wall_time_s"],
+             "feature_label": rec["config"]["hyper"].get("perceptual_weights")}
+elif fast_mode():
     model = landmark_gan_runs.train_or_load("cpu", runs=Path(tempfile.mkdtemp()), steps=2, data=tensors)
+    print(shipped.fast_note("landmark-gan", 2))
 else:
     model = landmark_gan_runs.train_or_load("cpu")
 translator = model["translator"]
