@@ -79,11 +79,11 @@ def describe(name: str, directory: Path | None = None) -> str:
 def sample_pictures(translator, out_dir: Path, faces: int = 4) -> dict:
     """The sample grid (the first ``faces`` test faces x 8 targets) and the attention masks of
     ``translator``, as a training run writes them: ``{"sample_grid": png, "masks": png or None}``."""
-    from course_lib import evaluate, trainer
+    from course_lib import evaluate, facs, trainer
     from course_lib.images import save_rgb, to_uint8
     from course_lib.translator import translation_grid
 
-    n = len(__import__("course_lib.facs", fromlist=["EXPRESSIONS"]).EXPRESSIONS)
+    n = len(facs.EXPRESSIONS)
     test = evaluate.collect(trainer.open_dataset(translator.config, "test"), translator.image_size, faces * n,
                             desc="loading test faces")
     pick = [k * n + (3 * k) % n for k in range(faces) if k * n + (3 * k) % n < len(test)]  # other faces, other expressions

@@ -38,3 +38,14 @@ def test_spread_and_tables():
     psnr_line = next(line for line in targets.splitlines() if line.startswith("| PSNR gain"))
     assert psnr_line.count("NOT met") == 1 and "1.000 met" in psnr_line      # the mean meets it, seed 1 does not
     assert not math.isnan(quality.spread([0.1, 0.2])[0])
+
+
+def test_summary_table_puts_the_method_between_copy_and_oracle():
+    rows = [dict(seed=0, psnr_gain=-2.0, ssim_gain=-0.02, hf_ratio=0.97, acc_g=0.9, acc_g_min=0.8,
+                 outside_change=0.08, job_min=15.0)]
+    refs = [dict(method="copy (input unchanged)", psnr_gain=0.0, ssim_gain=0.0, hf_ratio=1.0, acc_g=0.002),
+            dict(method="oracle (ground truth)", psnr_gain=float("inf"), ssim_gain=0.086, hf_ratio=1.0, acc_g=0.988)]
+    text = quality.summary_table({"lgp-gan": rows}, refs)
+    lines = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert [line.split(" | ")[0] for line in lines] == ["| copy (input unchanged)", "| lgp-gan", "| oracle (ground truth)"]
+    assert "| ∞ |" in lines[2] and "98.8" in lines[2] and "+0.00" in lines[0]

@@ -8,23 +8,11 @@ import pytest
 import torch
 
 from course_lib import ecgan as E
-from course_lib import facs, render, trainer
+from course_lib import facs, trainer
 from course_lib.config import preset
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 NEUTRAL = facs.EXPRESSIONS.index("neutral")
-
-
-@pytest.fixture(scope="module")
-def faces():
-    """16 rendered 64x64 faces (2 identities x 8 expressions) with landmarks and identities."""
-    rng = np.random.default_rng(0)
-    ids = [render.sample_identity(rng) for _ in range(2)]
-    A = np.stack([render.expression_aus(e) for _ in ids for e in facs.EXPRESSIONS])
-    imgs, lms, aus = render.render_batch([i for i in ids for _ in facs.EXPRESSIONS], A, 64, supersample=1)
-    return {"image": torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(),
-            "label": torch.arange(8).repeat(2), "landmarks": torch.from_numpy(lms).float(),
-            "aus": torch.from_numpy(aus), "identity": torch.arange(2).repeat_interleave(8)}
 
 
 def tiny(model, **kw):

@@ -5,20 +5,9 @@ import torch
 
 from course_lib.exercises import check
 
+from exercise_checks import rejects, verdict
+
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
-
-
-def rejects(exercise_id, answer, capsys, *words):
-    ok, out = verdict(exercise_id, answer, capsys)
-    assert not ok and "not yet" in out, out
-    for w in words:
-        assert w in out, f"{w!r} not in {out}"
-    return out
 
 
 def stitch(patches, boxes, size, mean=True, swap=False):

@@ -4,27 +4,10 @@ accept the numbers worked out by hand from Table 3 and Eq. 7."""
 import pytest
 import torch
 
-from course_lib.exercises import check
+
+from exercise_checks import accepts, rejects, verdict
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def verdict(exercise_id, answer, capsys):
-    ok = check(exercise_id, answer)
-    return ok, capsys.readouterr().out
-
-
-def accepts(exercise_id, answer, capsys):
-    ok, out = verdict(exercise_id, answer, capsys)
-    assert ok, out
-
-
-def rejects(exercise_id, answer, capsys, *words):
-    ok, out = verdict(exercise_id, answer, capsys)
-    assert not ok and "not yet" in out, out
-    for w in words:
-        assert w in out, f"{w!r} not in {out}"
-    return out
 
 
 # ------------------------------------------------------------------ Gaussian heatmaps

@@ -1,5 +1,6 @@
 """The coding exercises of Lessons 1-8: each checker accepts a right solution written here
 independently of course_lib, and rejects a plausible wrong one, naming the input it failed on."""
+import functools
 import math
 from pathlib import Path
 
@@ -8,28 +9,14 @@ import pytest
 import torch
 
 from course_lib import facs, losses
-from course_lib.exercises import check
 from course_lib.regions import REGION_LANDMARKS
 
+from exercise_checks import accepts
+from exercise_checks import rejects as _rejects
+
+rejects = functools.partial(_rejects, on_input=True)   # a coding exercise's checker names the failing input
+
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def verdict(exercise_id, fn, capsys):
-    ok = check(exercise_id, fn)
-    return ok, capsys.readouterr().out
-
-
-def accepts(exercise_id, fn, capsys):
-    ok, out = verdict(exercise_id, fn, capsys)
-    assert ok, out
-
-
-def rejects(exercise_id, fn, capsys, *words):
-    ok, out = verdict(exercise_id, fn, capsys)
-    assert not ok and "not yet" in out and "on input" in out, out
-    for w in words:
-        assert w in out, f"{w!r} not in {out}"
-    return out
 
 
 # ------------------------------------------------------------------ Lesson 1: expression -> AU vector

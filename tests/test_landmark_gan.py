@@ -12,22 +12,10 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import facs, landmark_gan as lg, render
+from course_lib import landmark_gan as lg
 from course_lib.images import unit_from_uint8
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
-
-
-@pytest.fixture(scope="module")
-def faces():
-    """16 rendered 64x64 faces (2 identities x 8 expressions) with landmarks, AUs and identities."""
-    rng = np.random.default_rng(0)
-    ids = [render.sample_identity(rng) for _ in range(2)]
-    A = np.stack([render.expression_aus(e) for _ in ids for e in facs.EXPRESSIONS])
-    imgs, lms, aus = render.render_batch([i for i in ids for _ in facs.EXPRESSIONS], A, 64, supersample=1)
-    return {"image": torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(),
-            "label": torch.arange(8).repeat(2), "landmarks": torch.from_numpy(lms).float(),
-            "aus": torch.from_numpy(aus), "identity": torch.arange(2).repeat_interleave(8)}
 
 
 # ----------------------------------------------------------------------------- inputs

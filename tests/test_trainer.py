@@ -6,22 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import facs, render, trainer
+from course_lib import trainer
 from course_lib.config import preset
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
-
-
-@pytest.fixture(scope="module")
-def faces():
-    """16 rendered 64x64 faces (2 identities x 8 expressions) with landmarks and AUs."""
-    rng = np.random.default_rng(0)
-    ids = [render.sample_identity(rng) for _ in range(2)]
-    A = np.stack([render.expression_aus(e) for _ in ids for e in facs.EXPRESSIONS])
-    imgs, lms, aus = render.render_batch([i for i in ids for _ in facs.EXPRESSIONS], A, 64, supersample=1)
-    return {"image": torch.from_numpy(imgs).permute(0, 3, 1, 2).contiguous(),
-            "label": torch.arange(8).repeat(2), "landmarks": torch.from_numpy(lms), "aus": torch.from_numpy(aus)}
 
 
 def tiny(model, **kw):

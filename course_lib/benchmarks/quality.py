@@ -87,10 +87,20 @@ def spread(values: list[float]) -> tuple[float, float, float, float]:
     return statistics.fmean(values), sd, min(values), max(values)
 
 
-def summary_table(results: dict) -> str:
-    """Markdown: one line per method, each column ``mean ± sd [min, max] (n)``."""
+def summary_table(results: dict, references: list[dict] = ()) -> str:
+    """Markdown: one line per method, each column ``mean ± sd [min, max] (n)``, between the copy and
+    oracle ``references`` (rows of the same evaluation: same test pairs, same judge)."""
     lines = ["| method | seeds | " + " | ".join(h for h, *_ in COLUMNS) + " |",
              "|---|---|" + "---|" * len(COLUMNS)]
+
+    def ref_line(r):
+        cells = []
+        for _, key, scale, fmt in COLUMNS:
+            v = r.get(key)
+            cells.append("n/a" if v is None else ("∞" if v == float("inf") else f"{v * scale:{fmt}}"))
+        return f"| {r['method']} | | " + " | ".join(cells) + " |"
+
+    lines += [ref_line(r) for r in references if r["method"].startswith("copy")]
     for model, rows in results.items():
         cells = []
         for _, key, scale, fmt in COLUMNS:
@@ -102,6 +112,7 @@ def summary_table(results: dict) -> str:
             cells.append(f"{m:{fmt}}" if len(vals) == 1 else f"{m:{fmt}} ± {sd:.2f} [{lo:{fmt}}, {hi:{fmt}}]")
         seeds = ", ".join(str(r["seed"]) for r in rows)
         lines.append(f"| {model} | {seeds} | " + " | ".join(cells) + " |")
+    lines += [ref_line(r) for r in references if r["method"].startswith("oracle")]
     return "\n".join(lines)
 
 
@@ -164,7 +175,8 @@ def train_and_evaluate(model: str, seed: int, out: Path, threads: int, steps: in
     row = next(r for r in rows if not r["method"].startswith(("copy", "oracle")))
     res = derived(row, summary, timing.get("eval_s"))
     res.update(seed=seed, run=str(run), train_s=summary.get("wall_time_s"), eval_s=timing.get("eval_s"),
-               threads=summary.get("torch_threads"), reused=reused)
+               threads=summary.get("torch_threads"), reused=reused,
+               references=[derived(r, {}, None) for r in rows if r["method"].startswith(("copy", "oracle"))])
     log(f"{model} seed {seed}: G {res['acc_g']:.1%}, PSNR gain {res['psnr_gain']:+.2f} dB, "
         f"HF ratio {res['hf_ratio']:.2f}, {res['job_min'] or float('nan'):.1f} min")
     return res
@@ -188,7 +200,7 @@ def run(args) -> int:
                 return 2
             results.setdefault(model, []).append(res)
     text = ["Quality over seeds (changed targets; mean ± sample sd [min, max]; the shipped judge):", "",
-            summary_table(results), "", targets_table(args.models[0], results[args.models[0]]), ""]
+            summary_table(results, next(iter(results.values()))[0]["references"]), "", targets_table(args.models[0], results[args.models[0]]), ""]
     text += ["Runs (training wall time as recorded by the run; a run found finished in --out is reused, "
              "not trained again):", ""]
     for model, rows in results.items():
