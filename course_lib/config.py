@@ -16,11 +16,13 @@ Presets (:data:`PRESETS`):
   n_critic 5, lr constant for the first 100k iterations then decayed linearly to 0 over the
   next 100k, lambda_gp 10, lambda_1..4 = 1, 10, 10, 0.1 (Eq. 2, 8, 9).  Networks: network
   size ``paper`` (Tables II/III).  Needs a GPU.
-* ``colab-t4`` -- our choice: the ``paper`` networks and image size with a schedule meant to
-  finish in about 2 hours on a free Colab T4 (40k iterations, same ratio of constant to decayed
-  lr).  40k is an *estimate* (about 5.5 iterations/s), not a T4 measurement: no GPU was
-  available when it was chosen.  ``python -m course_lib bench train --presets colab-t4`` (or
-  Lesson 7's GPU cell) measures it on your GPU; adjust ``--steps`` accordingly.
+* ``colab-t4`` -- our choice: the ``paper`` networks and image size, batch 16, Adam 1e-4, 40k
+  iterations (decay from 20k); a method whose run would not fit a Colab session shortens it in
+  its own ``presets["colab-t4"]``.  Expected times per method: ``python -m course_lib gpu-time``
+  (data/results/gpu_time.md; *estimates* from counted FLOPs and an assumed T4 throughput until
+  a measurement is recorded with ``gpu-time --record``: no GPU was available to measure them).
+  ``python -m course_lib bench train --presets colab-t4`` (or Lesson 7's GPU cell) measures
+  them on your GPU.
 * ``cpu`` -- our choice, the embedded default: 64x64 networks - for LGP-GAN network size
   ``cpu-wide`` (16 base channels in the generators, resize-convolution instead of transposed
   convs: its method's ``presets``, measured in :mod:`course_lib.presets`), for the baselines

@@ -230,6 +230,8 @@ class ImagePool(nn.Module):
     def __init__(self, image_size: int, n_cond: int = 0, size: int = POOL_SIZE):
         super().__init__()
         self.size = size
+        #: under torchrun (course_lib.distributed.departures): why a pool is not one process's pool
+        self.distributed_note = "its image pool holds each process's own fakes" if size else None
         self.register_buffer("images", torch.zeros(size, 3, image_size, image_size))
         self.register_buffer("conds", torch.zeros(size, max(n_cond, 1)))
         self.register_buffer("count", torch.zeros((), dtype=torch.long))

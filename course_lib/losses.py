@@ -111,8 +111,13 @@ def interpolate(real: Tensor, fake: Tensor, alpha: Tensor | None = None,
     """
     _check_batch("fake", fake, real, "real")
     if alpha is None:
-        alpha = torch.rand(real.shape[0], generator=generator, dtype=real.dtype,
-                           device=real.device if generator is None else generator.device).to(real.device)
+        if generator is None:  # under torchrun: this process's share of the global batch's draw
+            from course_lib import distributed
+
+            alpha = distributed.rand(real.shape[0], dtype=real.dtype, device=real.device)
+        else:
+            alpha = torch.rand(real.shape[0], generator=generator, dtype=real.dtype, device=generator.device)
+        alpha = alpha.to(real.device)
     alpha = torch.as_tensor(alpha, dtype=real.dtype, device=real.device)
     if alpha.shape != (real.shape[0],):
         raise ValueError(f"alpha must have shape ({real.shape[0]},) (one weight per sample), got {tuple(alpha.shape)}")
@@ -191,8 +196,12 @@ def total_variation(mask: Tensor) -> Tensor:
 def total_variation_sum(mask: Tensor) -> Tensor:
     """Anisotropic total variation summed over the whole batch, GANimation's official
     ``_compute_loss_smooth``: ``sum |M[..., :, :-1] - M[..., :, 1:]| + sum |M[..., :-1, :] - M[..., 1:, :]|``
-    over every sample, channel and position (not averaged: B times :func:`total_variation`)."""
-    return (mask[..., :, :-1] - mask[..., :, 1:]).abs().sum() + (mask[..., :-1, :] - mask[..., 1:, :]).abs().sum()
+    over every sample, channel and position (not averaged: B times :func:`total_variation`).
+    Under torchrun, the sum over the *global* batch (:func:`course_lib.distributed.batch_sum`)."""
+    from course_lib import distributed
+
+    return distributed.batch_sum((mask[..., :, :-1] - mask[..., :, 1:]).abs().sum()
+                                 + (mask[..., :-1, :] - mask[..., 1:, :]).abs().sum())
 
 
 def attention_loss(masks: Sequence[Tensor] | Tensor, variant: str = "l2",

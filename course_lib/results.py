@@ -8,9 +8,10 @@ Nothing here is typed by hand: ``python -m course_lib docs`` rewrites the block 
   rows of the same evaluation — the course's counterpart of LGP-GAN Table IV and Cascade
   EF-GAN Tables 1-2;
 * the published outputs of commands in ``data/results/``: ``bench_quality.md`` (written by
-  ``python -m course_lib bench quality --publish``) and one ``<table>.md`` per paper table
-  (``python -m course_lib reproduce <table> --publish``), each already beside the paper's
-  numbers;
+  ``python -m course_lib bench quality --publish``), ``gpu_time.md`` (each method's expected
+  ``colab-t4`` time on a Colab T4, ``python -m course_lib gpu-time``) and one ``<table>.md`` per
+  paper table (``python -m course_lib reproduce <table> --publish``), each already beside the
+  paper's numbers;
 
 and ``docs --check`` (run by the tests) fails when the page is out of step with them.
 """
@@ -83,7 +84,11 @@ def results_markdown(root: Path) -> str:
     bench = rdir / "bench_quality.md"
     parts += ["## The main job's quality benchmark (`python -m course_lib bench quality`)", ""]
     parts += [_demote(bench.read_text(encoding="utf-8")).strip() if bench.is_file() else "Not published yet.", ""]
-    tables = sorted(p for p in rdir.glob("*.md") if p.name != "bench_quality.md") if rdir.is_dir() else []
+    gpu = rdir / "gpu_time.md"  # python -m course_lib gpu-time (course_lib.gpu_time)
+    if gpu.is_file():
+        parts += ["## Expected GPU time of each method's colab-t4 run (`python -m course_lib gpu-time`)", "",
+                  _demote(gpu.read_text(encoding="utf-8")).strip(), ""]
+    tables = sorted(p for p in rdir.glob("*.md") if p.name not in ("bench_quality.md", gpu.name)) if rdir.is_dir() else []
     parts += ["## Paper tables (`python -m course_lib reproduce <table>`)", ""]
     if not tables:
         parts += ["None published yet.", ""]

@@ -18,6 +18,10 @@ Run folder (``runs/NAME/``): ``config.yaml``, ``checkpoints/last.pt`` (+ ``step_
 one row per mask - the method's ``masks``, e.g. eye, mouth, global - and one column per target),
 ``loss_curves.png``, ``summary.json`` (+ ``tensorboard/`` when TensorBoard is importable).
 
+Under ``torchrun --nproc_per_node N -m course_lib train ...`` the same loop runs in N processes,
+each on its share of the global batch, with the updated network's gradients averaged before
+each step (:mod:`course_lib.distributed` says how and why); rank 0 alone writes the run folder.
+
 Translating with a run: :mod:`course_lib.translator`; its pictures: :mod:`course_lib.runplots`
 (both importable from here as before: ``trainer.load_translator``, ``trainer.plot_loss_curves``...).
 """
@@ -33,7 +37,7 @@ from pathlib import Path
 
 import torch
 
-from course_lib import checkpoint
+from course_lib import checkpoint, distributed
 from course_lib.config import ConfigError, TrainConfig
 from course_lib.images import unit_from_uint8
 from course_lib.runplots import plot_loss_curves, plot_lr_schedule, read_log, show_image  # noqa: F401 (lessons)
@@ -156,20 +160,43 @@ class Trainer:
         if steps is not None:
             config = config.extended(steps, at=int(state["step"]) if state is not None else 0)
         self.config = config.validate()
-        self.device = _device(config.device) if device is None else torch.device(device)
+        if device is None:
+            device = distributed.local_device(config.device) or _device(config.device)
+        self.device = torch.device(device)
+        self.dist = distributed.context(self.device)  # one process unless under torchrun
+        if self.dist.enabled and config.batch_size % self.dist.world:
+            raise ConfigError(f"config field 'batch_size' = {config.batch_size}: under torchrun it is the global "
+                              f"batch, shared by {self.dist.world} processes; expected a multiple of {self.dist.world}")
+        if not self.dist.main:
+            self.log = lambda *a, **k: None
+            self.progress = progress = False
         if config.threads:
             torch.set_num_threads(config.threads)
         checkpoint.seed_everything(config.seed)
 
         self.method = build_method(config).to(self.device)
+        if self.dist.enabled:
+            if self.device.type == "cuda":  # BatchNorm over the global batch (CPU: per process, said below)
+                for n, net in list(self.method.nets.items()):
+                    self.method.nets[n] = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+            self.dist.broadcast_parameters(self.nets.values())
+            notes = distributed.departures(self.nets, self.device)
+            self.log(f"torchrun: {self.dist.world} processes ({'NCCL' if self.device.type == 'cuda' else 'gloo'}), "
+                     f"global batch {config.batch_size} = {self.dist.world} x {config.batch_size // self.dist.world}; "
+                     + ("the same updates as one process on the whole batch (up to float rounding)" if not notes
+                        else "not bit-for-bit one process's run: " + "; ".join(notes)))
         self.optimizers = self.method.optimizers(config)
         self._base_lr = {n: [g["lr"] for g in opt.param_groups] for n, opt in self.optimizers.items()}
 
         from course_lib import datasets
 
+        if not self.dist.main:
+            self.dist.barrier()  # rank 0 first: it builds data/synthetic when missing
         tensors = data if isinstance(data, dict) else datasets.decode(
             data if data is not None else open_dataset(config), config.image_size, config.max_train_images,
             progress=progress)
+        if self.dist.main:
+            self.dist.barrier()
         bind = getattr(self.method, "bind_data", None)  # a method that needs the whole training set (e.g. to pair images)
         if bind is not None:
             bind(tensors)
@@ -190,7 +217,7 @@ class Trainer:
 
     # -- state ------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"format": FORMAT, "config": self.config.to_dict(), "step": self.step,
+        return {"format": FORMAT, "config": self.config.to_dict(), "step": self.step, "world_size": self.dist.world,
                 "nets": {n: net.state_dict() for n, net in self.nets.items()},
                 "optimizers": {n: opt.state_dict() for n, opt in self.optimizers.items()},
                 "stream": self.stream.state_dict(), "rng": checkpoint.rng_state(),
@@ -204,10 +231,21 @@ class Trainer:
         self.stream.load_state_dict(s["stream"])
         checkpoint.set_rng_state(s["rng"])
         self.step, self.last, self.elapsed = int(s["step"]), dict(s.get("last", {})), float(s.get("elapsed", 0.0))
+        saved = int(s.get("world_size", 1))
+        if saved != self.dist.world:
+            self.log(f"resuming a run trained by {saved} process(es) with {self.dist.world}: the global batch and "
+                     "every random draw are the same, so it continues the same training up to float rounding, "
+                     f"but not bit for bit (resume with {saved} process(es) for that)")
 
     def save_checkpoint(self) -> Path:
+        """Write ``checkpoints/last.pt`` (rank 0 only under torchrun, after checking that every
+        process holds the same networks)."""
+        path = self.run_dir / "checkpoints" / "last.pt"
+        self.dist.check_in_sync(self.nets.values(), self.device)
+        if not self.dist.main:
+            return path
         state = self.state_dict()
-        path = checkpoint.save(state, self.run_dir / "checkpoints" / "last.pt")
+        path = checkpoint.save(state, path)
         if self.config.keep_every and self.step % self.config.keep_every == 0:
             checkpoint.save(state, self.run_dir / "checkpoints" / f"step_{self.step:06d}.pt")
         return path
@@ -227,36 +265,46 @@ class Trainer:
 
     def iteration(self, batch: dict) -> dict:
         """One iteration: the updates the method schedules at this step, each
-        ``loss(which) -> backward -> step`` of that network's optimiser, in order."""
-        batch = self.method.prepare({k: v.to(self.device) for k, v in batch.items()})
-        parts = {}
+        ``loss(which) -> backward -> step`` of that network's optimiser, in order.
+
+        ``batch`` is the global batch; under torchrun every process prepares it (the same
+        targets) and trains on its share, and the updated network's gradients are averaged
+        before its step (:mod:`course_lib.distributed`)."""
+        batch = {k: v.to(self.device) for k, v in batch.items()}
+        n_global = len(batch["image"])
+        batch = distributed.shard(self.method.prepare(batch), n_global, self.dist)
+        out = {}
         for which in self.method.updates(self.step, self.config):
             with self._autocast():
                 total, p = self.method.loss(which, batch)
             p = {f"{which}/{k}": v for k, v in p.items()}
             p[f"{which}/total"] = total
-            self._guard(p)
+            out.update(self._guard(p))
             opt = self.optimizers[which]
             opt.zero_grad(set_to_none=True)
             total.backward()
+            self.dist.average_gradients([q for g in opt.param_groups for q in g["params"]])
             opt.step()
-            parts.update(p)
-        out = {k: float(v.detach()) for k, v in parts.items()}
+        self.dist.average_buffers(self.nets.values())
         self.last.update(out)
         return out
 
-    def _guard(self, parts: dict) -> None:
-        """Stop on a non-finite loss: one host sync for all of ``parts`` (the name is looked up only then)."""
-        tensors = [v.detach().float().reshape(()) for v in parts.values() if torch.is_tensor(v)]
-        numbers = [float(v) for v in parts.values() if not torch.is_tensor(v)]
-        if all(map(math.isfinite, numbers)) and (not tensors or bool(torch.isfinite(torch.stack(tensors)).all())):
-            return
-        for name, value in parts.items():
-            v = float(value.detach()) if torch.is_tensor(value) else float(value)
+    def _guard(self, parts: dict) -> dict:
+        """The values of ``parts`` as floats (averaged over the processes under torchrun: the losses
+        of the global batch), read with one host sync; stops on a non-finite loss (on every process)."""
+        if not parts:
+            return {}
+        names = list(parts)
+        values = torch.stack([v.detach().reshape(()).to(self.device, torch.float64) if torch.is_tensor(v)
+                              else torch.tensor(float(v), dtype=torch.float64, device=self.device)
+                              for v in parts.values()])
+        numbers = self.dist.average(values).tolist()
+        for name, v in zip(names, numbers):
             if not math.isfinite(v):
                 raise TrainingDiverged(
                     f"loss {name} is {v} at step {self.step + 1}: training stopped. The last good checkpoint "
                     f"is {self.run_dir / 'checkpoints' / 'last.pt'}; lower the learning rates or check the data.")
+        return dict(zip(names, numbers))
 
     # -- the loop ---------------------------------------------------------------------
     def train(self, until: int | None = None) -> dict:
@@ -269,21 +317,23 @@ class Trainer:
 
         cfg = self.config
         until = cfg.steps if until is None else min(until, cfg.steps)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        cfg.save(self.run_dir / "config.yaml")
-        self._open_tensorboard()
+        main = self.dist.main  # only rank 0 writes files under torchrun
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            cfg.save(self.run_dir / "config.yaml")
+            self._open_tensorboard()
         start_step, t0, interrupted = self.step, time.perf_counter(), False
         self.method.train()
         bar = tqdm(total=until, initial=self.step, desc=f"train {cfg.model}", disable=not self.progress,
                    dynamic_ncols=True, mininterval=1.0)
         try:
             with _deferred_sigint() as stop:
-                while self.step < until and not stop():
+                while self.step < until and not self.dist.any(stop(), self.device):
                     lr = self._set_lr()
                     self.iteration(self.stream.next())
                     self.step += 1
                     bar.update(1)
-                    if self.step % cfg.log_every == 0 or self.step == until:
+                    if main and (self.step % cfg.log_every == 0 or self.step == until):
                         self._log_row(lr, time.perf_counter() - t0)
                         bar.set_postfix({k.replace("/total", ""): f"{v:.3g}" for k, v in self.last.items()
                                          if k.endswith("total")})
@@ -302,9 +352,11 @@ class Trainer:
             self.log(f"interrupted: checkpoint of step {self.step} saved to {path}; continue with --resume")
         if self._writer is not None:
             self._writer.close()
-        plot_loss_curves(self.run_dir / "log.csv", self.run_dir / "loss_curves.png")
         summary = self.summary(start_step, interrupted)
-        checkpoint.atomic_write_bytes(self.run_dir / "summary.json", json.dumps(summary, indent=2).encode())
+        if main:
+            plot_loss_curves(self.run_dir / "log.csv", self.run_dir / "loss_curves.png")
+            checkpoint.atomic_write_bytes(self.run_dir / "summary.json", json.dumps(summary, indent=2).encode())
+        self.dist.barrier()  # under torchrun: the run folder is complete when train() returns on any process
         return summary
 
     def elapsed_update(self, t0):
@@ -320,7 +372,7 @@ class Trainer:
                 "steps": self.config.steps, "interrupted": interrupted,
                 "wall_time_s": round(self.elapsed, 1), "this_session_s": round(secs, 1),
                 "images_per_s": round(done * self.config.batch_size / secs, 2) if secs > 0 and done else None,
-                "device": str(self.device), "torch_threads": torch.get_num_threads(),
+                "device": str(self.device), "torch_threads": torch.get_num_threads(), "processes": self.dist.world,
                 "last_losses": {k: round(v, 5) for k, v in sorted(self.last.items())},
                 "sample_grid": _rel(self.samples.get("sample_grid"), self.run_dir),
                 "masks": _rel(self.samples.get("masks"), self.run_dir),
@@ -359,12 +411,18 @@ class Trainer:
 
     def write_samples(self) -> dict:
         """``samples/step_XXXXXX.png`` (inputs x 8 targets) and ``masks/step_XXXXXX.png``;
-        returns (and keeps in ``samples``) ``{"sample_grid": path, "masks": path or None}``."""
+        returns (and keeps in ``samples``) ``{"sample_grid": path, "masks": path or None}``.
+
+        Under torchrun every process translates (a generator kept in training mode updates its
+        running statistics, which must stay equal on every process); rank 0 saves."""
         from course_lib.images import save_rgb, to_uint8
 
         tr = self.translator()
         x, lm = self.fixed["image"], self.fixed["landmarks"]
         grid, masks = translation_grid(tr, x, lm, with_masks=True)
+        if not self.dist.main:
+            self.method.train()
+            return dict(self.samples)
         self.samples = {"sample_grid": save_rgb(to_uint8(grid), self.run_dir / "samples" / f"step_{self.step:06d}.png"),
                         "masks": self.samples.get("masks")}
         if masks is not None:

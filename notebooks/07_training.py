@@ -84,7 +84,8 @@ from course_lib.lesson import fast_mode, pick, repo_root
 # Every knob of a run is a field of `course_lib.config.TrainConfig`; a run folder keeps
 # it as `config.yaml`. Three presets: `paper` (exactly IV.B: 128×128, Tables II/III networks,
 # 200k iterations — a GPU job), `colab-t4` (same networks, a shorter schedule for a free
-# Colab GPU; its length is an estimate) and `cpu` (the default: 64×64 networks and a short
+# Colab GPU, shorter still for the methods whose run would not fit a Colab session; its
+# expected time is an estimate, section 4) and `cpu` (the default: 64×64 networks and a short
 # schedule so that the main job trains within 20 minutes on 2 CPU cores; for LGP-GAN the
 # networks are the `cpu-wide` size — 16 base channels in the generators, and
 # resize-convolution instead of Table II's transposed convs, a measured departure against
@@ -255,26 +256,61 @@ with tempfile.TemporaryDirectory() as tmp:
 # %% [markdown]
 # ## 4. What does a run cost here? (GPU check)
 #
-# The cell below looks for a GPU and *measures* one training cycle ($n_{critic}$
-# iterations) of LGP-GAN per preset on this machine (`python -m course_lib bench train`
-# does the same from a terminal), then extrapolates to the preset's length. The
-# extrapolation is an estimate; the measured seconds per iteration are not. In fast mode
-# nothing is measured.
+# First, what each method's `colab-t4` run is expected to cost on a free Colab T4
+# (`course_lib.gpu_time`, the table `python -m course_lib gpu-time` writes to
+# `data/results/gpu_time.md`). The methods differ a lot: a cascade of three EF-GANs or a
+# landmark GAN with a perceptual loss does far more work per iteration than StarGAN. Where no
+# T4 measurement was recorded, the time is an **estimate**: the GFLOP of one training
+# iteration (counted once on a CPU with `torch.utils.flop_counter`'s formulas, gradient
+# penalties included) × the preset's iterations ÷ an *assumed* sustained throughput, a
+# fraction of the T4's FP32 peak (printed below; the reasoning is in `course_lib/gpu_time.py`).
+# A method whose estimate did not fit a Colab session got a shorter `colab-t4` schedule
+# (its `presets_doc` says so). A row labelled **measured** comes from
+# `python -m course_lib bench train --presets colab-t4 --device cuda` on a T4, recorded with
+# `python -m course_lib gpu-time --record`.
+#
+# Then the cell looks for a GPU and *measures* one training cycle ($n_{critic}$
+# iterations) per method on this machine (`python -m course_lib bench train` does the same
+# from a terminal) and prints it beside the estimate; without a GPU it measures LGP-GAN's
+# `cpu` preset. A time extrapolated from one cycle is still an estimate; the measured seconds
+# per iteration are not. In fast mode nothing is measured.
 
 # %%
+from course_lib import gpu_time
 from course_lib.benchmarks import train as bench_train
 
+t4 = gpu_time.GPUS["T4"]
+print(f"colab-t4 on a Colab T4; estimate = GFLOP/iteration x iterations / {t4['peak_tflops'] * t4['fraction']:.2f} "
+      f"TFLOPS (assumed: {t4['fraction']:.0%} of the T4's {t4['peak_tflops']} TFLOPS FP32 peak)")
 gpu = torch.cuda.is_available()
-print("GPU:", torch.cuda.get_device_name(0) if gpu else "none - training runs on the CPU")
+here = torch.cuda.get_device_name(0) if gpu else None
+measure_here = gpu and not fast_mode()
+print(f"{'method':<15} {'GFLOP/it':>9} {'iterations':>10} {'T4 hours':>9}  kind" + ("  | measured here" if measure_here else ""))
+for r in gpu_time.table("colab-t4", "T4"):
+    kind = "estimate" if r["kind"] == "estimate" else f"measured on {r['measured_on']}"
+    line = f"{r['model']:<15} {r['gflop_per_iteration']:>9,.0f} {r['iterations']:>10,} {r['hours']:>9.1f}  {kind}"
+    if measure_here:  # one cycle of n_critic iterations on this GPU, extrapolated to the preset's length
+        try:
+            m = bench_train.measure(r["model"], "colab-t4", cycles=1, device="cuda")
+            line += f"  | {m['s_per_iteration']:.3f} s/it -> {m['s_per_iteration'] * m['steps'] / 3600:.1f} h on {here}"
+        except torch.cuda.OutOfMemoryError:
+            line += f"  | out of GPU memory at batch {r['batch']} on {here}"
+        torch.cuda.empty_cache()
+    print(line, flush=True)
+print("GPU:", here or "none - training runs on the CPU")
 if fast_mode():
     print("fast mode: no measurement")
-else:
-    for name in (("cpu", "colab-t4", "paper") if gpu else ("cpu",)):
-        r = bench_train.measure("lgp-gan", name, cycles=1)
-        print(f"{name:9s}: measured {r['s_per_iteration']:.3f} s/iteration ({r['images_per_s']:.1f} images/s) "
-              f"-> about {r['s_per_iteration'] * r['steps'] / 3600:.1f} h for its {r['steps']:,} iterations")
-    if not gpu:
-        print("paper / colab-t4 need a GPU (Colab: Runtime > Change runtime type > GPU)")
+elif not gpu:
+    r = bench_train.measure("lgp-gan", "cpu", cycles=1)
+    print(f"cpu      : measured {r['s_per_iteration']:.3f} s/iteration ({r['images_per_s']:.1f} images/s) "
+          f"-> about {r['s_per_iteration'] * r['steps'] / 3600:.1f} h for its {r['steps']:,} iterations")
+    print("paper / colab-t4 need a GPU (Colab: Runtime > Change runtime type > GPU)")
+
+# %% [markdown]
+# **More than one process.** `torchrun --nproc_per_node N -m course_lib train ...` runs this
+# same loop in N processes (one per GPU, or on the CPU), each on its share of the global
+# batch, with the updated network's gradients averaged before each step: Lesson 13 shows
+# what that does to a GAN step and what it changes for the batch size and learning rate.
 
 # %% [markdown]
 # ## 5. The main job: load it if present, else train

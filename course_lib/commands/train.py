@@ -3,6 +3,10 @@
     python -m course_lib train --model lgp-gan --preset cpu --data synthetic --out runs/NAME [--steps N] [--resume]
     python -m course_lib train --model stargan --set lambda_cls=3 --out runs/NAME
 
+Several processes (one per GPU, or gloo on the CPU; :mod:`course_lib.distributed`):
+
+    torchrun --standalone --nproc_per_node 2 -m course_lib train --model stargan --out runs/NAME
+
 ``--preset`` is a *training preset* (schedule); the networks' size comes with it
 (``net_size``, a *network size*).  ``--set KEY=VALUE`` sets a field of the config or a hyper-parameter
 of the method (``python -m course_lib methods`` lists them); the value is read as YAML.
@@ -32,7 +36,7 @@ def add_train_arguments(p, default_out):
     p.add_argument("--model", choices=methods.names(), default="lgp-gan",
                    help="method to train (default: lgp-gan; python -m course_lib methods lists them)")
     p.add_argument("--preset", choices=PRESETS, default="cpu",
-                   help="training preset: paper (GPU, 200k iterations), colab-t4 (~2 h on a T4, estimate), "
+                   help="training preset: paper (GPU, 200k iterations), colab-t4 (the paper networks, a schedule sized for a Colab T4 session: python -m course_lib gpu-time), "
                         "cpu (the default: small networks, ~20 min on 2 cores)")
     p.add_argument("--data", default="synthetic",
                    help="'synthetic' (data/synthetic, built if missing) or a dataset folder (default: synthetic)")
@@ -108,17 +112,24 @@ def run(args) -> int:
     from course_lib.config import ConfigError
     from course_lib.trainer import Trainer, TrainingDiverged
 
+    from course_lib import distributed
+
     try:
         config = None if args.resume else build_config(args)
         trainer = Trainer(config, args.out, resume=args.resume, steps=args.steps if args.resume else None)
         summary = trainer.train()
     except (ConfigError, CheckpointError, FileExistsError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        if distributed.current().main:
+            print(f"error: {err}", file=sys.stderr)
         return 2
     except TrainingDiverged as err:
-        print(f"error: {err}", file=sys.stderr)
+        if distributed.current().main:
+            print(f"error: {err}", file=sys.stderr)
         return 3
-    print_summary(summary, args.out)
+    finally:
+        distributed.shutdown()  # torchrun: leave the process group (nothing to do otherwise)
+    if trainer.dist.main:
+        print_summary(summary, args.out)
     return 130 if summary["interrupted"] else 0
 
 

@@ -31,8 +31,18 @@ class CascadeEFGAN(EFGAN):
                     hyper={"pretrain_fraction": 600 / 720}),
         "paper": dict(batch_size=2, g_lr=1e-4, d_lr=1e-4, steps=79_200, decay_start=79_200,
                       hyper={"pretrain_fraction": 72_000 / 79_200}),
+        "colab-t4": dict(steps=13_200, decay_start=13_200, hyper={"pretrain_fraction": 12_000 / 13_200}),
     }
     presets_doc = {
+        "colab-t4": (
+            "Section 3.3's scheme in one run, as the paper preset, on the colab-t4 preset's paper networks, 128x128, "
+            "batch 16 and Adam 1e-4: ef-gan's colab-t4 run for the first 12,000 iterations (stage 1 alone, "
+            "pretrain_fraction 12,000 / 13,200), then 1,200 iterations (the paper's ratio 10:1) of end-to-end "
+            "fine-tuning of the three stages at a tenth of the lr, decaying to 0; decay_start = steps because the "
+            "method shapes the lr. Not the shared 40,000 iterations of all three stages from scratch "
+            "(pretrain_fraction 0): that costs 5,893 GFLOP an iteration, expected 26.9 h on a T4, while this "
+            "schedule is expected to take 3.5 h "
+            "(estimates of python -m course_lib gpu-time, data/results/gpu_time.md, not T4 measurements)."),
         "cpu": (
             "One run of Section 3.3's scheme on 2 CPU cores: ef-gan's cpu preset for the first 600 iterations "
             "(pretrain_fraction 5/6: stage 1 alone, lr 2e-4 / 8e-4 constant for 300 then linear to 0), then stage 1 "

@@ -34,8 +34,18 @@ PRESETS = {
                   keep_every=50_000, log_every=100),
     "cpu": dict(net_size="cpu-wide", batch_size=1, g_lr=2e-4, d_lr=2e-4, beta1=0.5, beta2=0.999,
                 steps=3000, decay_start=1500, hyper={}, sample_every=1000, checkpoint_every=500, log_every=50),
+    "colab-t4": dict(steps=5_000, decay_start=2_500),
 }
 PRESETS_DOC = {
+    "colab-t4": ("The colab-t4 preset's paper networks (CycleGAN's resnet_6blocks and 70x70 PatchGAN), 128x128, batch "
+                 "16 and Adam 1e-4 with 5,000 iterations (lr constant for 2,500, then linear to 0) instead of its "
+                 "40,000, so that the run fits a Colab session: an iteration runs the generators six times in G's "
+                 "step (two translations, two cycles, two identities) and ECGAN adds VGG19's content loss, 6,131 "
+                 "GFLOP an iteration for ECGAN (CycleGAN 5,461, pix2pix 746), expected 28.0 h for 40,000 and 3.5 h "
+                 "for 5,000 on a T4 "
+                 "(estimates of python -m course_lib gpu-time, data/results/gpu_time.md, not T4 measurements); "
+                 "the three keep one schedule (ECGAN Section 4: the same setups). 5,000 x 16 = 80,000 images, "
+                 "fewer than the paper preset's 288,000 x 1."),
     "paper": ("CycleGAN's setup, which ECGAN Section 4 adopts: 128x128 images (network size 'paper': CycleGAN's "
               "resnet_6blocks generator, 64 base channels, 70x70 PatchGAN), Adam lr 2e-4 for G and D, betas 0.5/0.999, "
               "batch 1, 200 epochs - 288,000 iterations over the 1440 training images of the synthetic set, 1 image "
