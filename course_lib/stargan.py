@@ -40,16 +40,59 @@ class Generator(nn.Module):
     ``c``: one-hot / multi-hot (B, c_dim) or class indices (B,).
     """
 
+    #: Default of ``forward(split=...)``: off, so that translation equals the official forward to the
+    #: last float digits (tests/test_generate.py); the training losses of
+    #: :class:`course_lib.methods.stargan.StarGAN` turn it on (its ``split_label_conv`` lever).
+    split_label_conv = False
+
     def __init__(self, conv_dim: int = 64, c_dim: int = 5, repeat_num: int = 6):
         super().__init__()
         self.c_dim = c_dim
         layers = blocks.trunk(3 + c_dim, conv_dim, repeat_num, track_running_stats=True)
         self.main = nn.Sequential(*layers, *blocks.output_conv(conv_dim, 3, nn.Tanh()))
 
-    def forward(self, x, c) -> GeneratorOutput:
+    def forward(self, x, c, split: bool | None = None) -> GeneratorOutput:
+        """``split``: compute the first convolution as :func:`label_conv` (the label planes' share once
+        per batch instead of once per image; equal up to float rounding); None: ``split_label_conv``."""
         check_images(x, 3, 4)
         c = condition_vector(c, self.c_dim, x.shape[0], device=x.device, dtype=x.dtype)
-        return GeneratorOutput(self.main(tile(x, c)))
+        if not (self.split_label_conv if split is None else split):
+            return GeneratorOutput(self.main(tile(x, c)))
+        h = label_conv(x, c, self.main[0])
+        for i, layer in enumerate(self.main):
+            if i:
+                h = layer(h)
+        return GeneratorOutput(h)
+
+
+def label_conv(x, c, conv: nn.Conv2d):
+    """``conv(tile(x, c))`` - a stride-1 convolution of the images with their condition tiled as constant
+    planes (:func:`course_lib.generators.tile`) - computed as ``conv_x(x) + M(c)``.  The planes are
+    constant, so their share at an output position is the sum, over the kernel taps that fall inside the
+    (zero-padded) image, of ``sum_k c_k W[:, k]``: the mixed kernel ``W_c = sum_k c_k W[:, n + k]`` (per
+    image, tiny) summed over the valid rows and columns of taps, ``M = R W_c C^T`` with the 0/1 matrices
+    ``R`` (output row x kernel row) and ``C`` (output column x kernel column): constant inside, different
+    within ``padding`` of the border; linear in ``c`` (soft and multi-hot conditions too).  At StarGAN's
+    7x7 input convolution with 8 label planes this removes 8 of its 11 input channels from the per-pixel
+    work, in the backward too."""
+    import torch.nn.functional as F
+
+    n, k = x.shape[1], c.shape[1]
+    w = conv.weight
+    if w.shape[1] != n + k:
+        raise ValueError(f"label_conv: the convolution takes {w.shape[1]} channels, images and condition have {n} + {k}")
+    if conv.stride != (1, 1) or conv.dilation != (1, 1) or conv.groups != 1 or conv.padding_mode != "zeros":
+        raise ValueError("label_conv: needs a stride-1, undilated, ungrouped, zero-padded convolution")
+    out = F.conv2d(x, w[:, :n], conv.bias, 1, conv.padding)
+
+    def taps(out_size, in_size, pad, kernel):  # (out_size, kernel): 1 where tap i of position y is inside
+        pos = torch.arange(out_size, device=x.device)[:, None] + torch.arange(kernel, device=x.device) - pad
+        return ((pos >= 0) & (pos < in_size)).to(out.dtype)
+
+    R = taps(out.shape[-2], x.shape[-2], conv.padding[0], w.shape[-2])
+    C = taps(out.shape[-1], x.shape[-1], conv.padding[1], w.shape[-1])
+    w_c = torch.einsum("bk,okij->boij", c.to(out.dtype), w[:, n:].to(out.dtype))
+    return out + torch.matmul(torch.matmul(R, w_c), C.t())
 
 
 class Discriminator(PatchDiscriminator):
@@ -130,3 +173,26 @@ def from_official_checkpoint(g_path, d_path=None):
         d_sd = _load(d_path, "D")
         D = load_official(Discriminator(**infer_discriminator_config(d_sd)), d_sd)
     return G, D
+
+
+# ----------------------------------------------------------------------------- Losses
+def critic_loss(D, real, fake, labels, weights, generator=None):
+    """The critic's objective (Eq. 8 with Eq. 2-3: ``-mean D(x) + mean D(fake) + lambda_gp GP +
+    lambda_cls CE(D_cls(x), labels)``), equal to :func:`course_lib.losses.discriminator_loss` for one
+    critic, with the critic run **once** on real and fake images together (``torch.cat``) instead of
+    twice: StarGAN's critic has no normalisation layer, so each image's outputs do not depend on the
+    rest of the batch, and the two halves of the joint output are the two separate outputs (up to
+    float rounding of the convolution on a larger batch; tests/test_stargan_speed.py).  The gradient
+    penalty keeps its own forward (:func:`course_lib.losses.gradient_penalty`, the same draws of the
+    interpolation weights): joining the interpolates too makes the penalty's double backward run over
+    three times the batch (measured slower, ``methods/stargan.py``).  Returns ``(total, parts)`` with
+    the parts ``adv``, ``gp``, ``cls`` (detached), as ``discriminator_loss``."""
+    from course_lib import losses
+
+    n = real.shape[0]
+    src, cls = D(torch.cat([real, fake.detach()]))
+    adv = losses.critic_adv_loss(src[:n], src[n:])
+    gp = losses.gradient_penalty(D, real, fake, generator=generator)
+    cls_loss = losses.classification_loss(cls[:n], labels)
+    total = adv + weights.lambda_gp * gp + weights.lambda_cls * cls_loss
+    return total, {"adv": adv.detach(), "gp": gp.detach(), "cls": cls_loss.detach()}

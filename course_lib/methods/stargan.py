@@ -33,6 +33,43 @@ as the official ``solver.test()`` does (its InstanceNorm keeps running statistic
 training never uses).  Generators written by the official solver (yunjey/stargan
 ``*-G.ckpt``) trained on RaFD (c_dim=8) load through :meth:`StarGAN.from_foreign_checkpoint`;
 the published CelebA ones (c_dim=5 attributes) are refused.
+
+**Speed** (issue 21; ``python -m course_lib bench train --models stargan`` prints ours beside the
+official solver, :mod:`course_lib.benchmarks.train`).  The same arithmetic as the solver, minus
+the work it throws away, through six levers, each a class attribute of :class:`StarGAN`
+(``bench train --levers`` switches each on its own; ``tests/test_stargan_speed.py`` checks that
+they change no update beyond float rounding).  Measured with ``bench train --models stargan
+--levers --no-official --cycles 16 --runs 5 --threads 1 --device cpu`` at the ``cpu`` sizes (64x64,
+G 8 / D 16 channels, batch 8) on the course's shared 2-core x86_64 machine (torch 2.14.1, no GPU;
+other jobs running, load average ~1-2); speed-up = default images/s over images/s with only that
+lever switched (the command's "speed-up" column; default 177.1 images/s).  Each lever's figure is
+within the noise of this machine (a shorter run, ``--cycles 8 --runs 3``, put several of them
+between 0.96x and 1.03x); together (1.14x, the product) they are most of what separates ours from
+the solver:
+
+=====================  =========  ============================================================
+lever                  speed-up   what the solver does instead
+=====================  =========  ============================================================
+``reuse_fake``         1.04x      G(x, c_trg) again in the G step (weights unchanged since)
+``split_label_conv``   1.03x      the 8 constant label planes convolved at every pixel of every image
+``batch_critic``       1.02x      two critic forwards (real, fake)
+``freeze_critic``      1.02x      critic weight gradients in the G step, thrown away
+``no_generator_graph`` 1.01x      G's graph built in every critic step, never used
+``fused_adam``         1.01x      ``torch.optim.Adam`` default (a loop of ops per tensor)
+``channels_last``      1.04x      (switched *on*: that much slower on this CPU, so it stays off)
+=====================  =========  ============================================================
+
+(``no_generator_graph`` measured with ``reuse_fake`` on, so only the four critic-only steps of a
+cycle change.)  Not levers here: joining the interpolates to the real/fake batch (one forward of the critic for the whole step) made the
+gradient penalty's double backward run over three times the batch, measured slower at the
+``cpu`` sizes (a one-off check, not a lever kept here); the NaN guard's host syncs are the
+trainer's (one read per update, :meth:`course_lib.trainer.Trainer.iteration`; the solver reads
+every loss with ``.item()``), and a CPU has no queue to wait for; in-memory batches (ours:
+decoded once; the solver decodes PNGs in its loader process) cost the solver little while a core
+is free for its loader.  Convolutions and their backward passes (the penalty's double backward
+included) are most of a training cycle's CPU time at the ``cpu`` sizes (a ``torch.profiler`` check),
+the same convolutions in both implementations, which bounds what removing the solver's waste can
+give: the side-by-side ratios are in ``bench train``'s output (README).
 """
 from __future__ import annotations
 
@@ -98,22 +135,78 @@ class StarGAN(Method):
         built = self.networks(size)
         return {"G": built["G"], "D": single_critic(built["D"])}
 
-    def loss(self, which: str, b: dict):
+    #: Speed levers (``bench train``; each measured on its own in the module docstring).  Each is a
+    #: class attribute so that a test or a measurement can switch it off on an instance.
+    no_generator_graph = True
+    """Critic step: G runs without building its graph (``torch.no_grad``); the solver builds it and
+    never back-propagates through it (``x_fake = self.G(x_real, c_trg)``, then ``x_fake.detach()``)."""
+    batch_critic = True
+    """Critic step: one critic forward over real and fake images (:func:`course_lib.stargan.critic_loss`)."""
+    reuse_fake = True
+    """An iteration that also updates G computes ``G(x, c_trg)`` once, with its graph, in the critic step,
+    and the G step reuses it (G's weights do not change in between); other iterations run G without a
+    graph.  The solver runs G a second time; so G's InstanceNorm running statistics (used by no
+    training-mode forward) take one update less per G step than the solver's."""
+    fused_adam = True
+    """``torch.optim.Adam(fused=True)`` (one kernel over all parameters instead of a loop of ops)."""
+    freeze_critic = True
+    """G step: the critic's weights need no gradient (the solver computes them and throws them away)."""
+    split_label_conv = True
+    """Training forwards of G compute the first convolution's share of the constant label planes once per
+    batch, not once per image (:func:`course_lib.stargan.label_conv`; translation keeps the official
+    forward)."""
+    channels_last = False
+    """Inputs (and, set by ``bench train --levers``, the networks) in ``torch.channels_last`` memory
+    format: measured slower on the CPU, so off."""
+
+    def updates(self, step: int, config) -> tuple[str, ...]:
+        u = super().updates(step, config)
+        self._g_follows = "G" in u  # read by the critic step (reuse_fake)
+        return u
+
+    def optimizers(self, config) -> dict:
+        """One Adam per network, as :meth:`Method.optimizers`, fused (``fused_adam``)."""
         import torch
 
-        from course_lib import losses
+        if not self.fused_adam:
+            return super().optimizers(config)
+        return {n: torch.optim.Adam(self.nets[n].parameters(), getattr(config, self.lr_fields[n]),
+                                    (config.beta1, config.beta2), fused=True) for n in self.network_names}
 
-        G, critics, x = self.nets["G"], {"global": self.nets["D"]["global"]}, b["image"]
+    def loss(self, which: str, b: dict):
+        import contextlib
+
+        import torch
+
+        from course_lib import losses, stargan
+
+        G, D, x = self.nets["G"], self.nets["D"]["global"], b["image"]
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         if which == "D":
-            with torch.no_grad():
-                fake = G(x, b["c_trg"]).out
-            return losses.discriminator_loss(critics, {"global": x}, {"global": fake}, b["label"],
-                                             loss_weights(self.hyper, True))
+            keep = self.reuse_fake and getattr(self, "_g_follows", False) and torch.is_grad_enabled()
+            with contextlib.nullcontext() if keep or not self.no_generator_graph else torch.no_grad():
+                fake = G(x, b["c_trg"], split=self.split_label_conv).out
+            if keep:
+                b["_stargan_fake"] = fake  # the prepared batch is shared by this iteration's updates
+            weights = loss_weights(self.hyper, True)
+            if self.batch_critic:
+                return stargan.critic_loss(D, x, fake, b["label"], weights)
+            return losses.discriminator_loss({"global": D}, {"global": x}, {"global": fake}, b["label"], weights)
         if which == "G":
-            fake = G(x, b["c_trg"]).out
-            rec = G(fake, b["c_org"]).out
-            return losses.generator_loss(critics, {"global": fake}, b["c_trg"], x=x, cycle=rec,
-                                         weights=loss_weights(self.hyper))
+            fake = b.pop("_stargan_fake", None)
+            if fake is None:
+                fake = G(x, b["c_trg"], split=self.split_label_conv).out
+            rec = G(fake, b["c_org"], split=self.split_label_conv).out
+            frozen = [p for p in D.parameters() if p.requires_grad] if self.freeze_critic else []
+            for p in frozen:  # autograd records at forward time what needs a gradient
+                p.requires_grad_(False)
+            try:
+                return losses.generator_loss({"global": D}, {"global": fake}, b["c_trg"], x=x, cycle=rec,
+                                             weights=loss_weights(self.hyper))
+            finally:
+                for p in frozen:
+                    p.requires_grad_(True)
         raise ValueError(f"stargan: no network {which!r}; have {self.network_names}")
 
     def translate(self, images, target, extra=None) -> dict:
