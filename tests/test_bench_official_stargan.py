@@ -18,7 +18,7 @@ def test_vendored_files_are_the_official_ones_with_licence_and_readme():
     readme = (folder / "README.md").read_text()
     assert O.COMMIT in readme and "yunjey/stargan" in readme
     assert "class Solver(object):" in (folder / "solver.py").read_text()
-    assert not (folder / "__init__.py").exists()  # not a package: tests/official_stargan.py stays importable
+    assert not (folder / "__init__.py").exists()  # not a package: its modules import each other by bare names
 
 
 @pytest.mark.parametrize("preset_name", ["cpu", "paper"])

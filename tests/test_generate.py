@@ -10,7 +10,7 @@ from course_lib.config import preset
 from course_lib.images import load_rgb, save_rgb, to_tensor
 
 
-from official_stargan import Generator  # a literal copy of the official model.py
+from official_model import Generator  # the official model.py (vendored, tests/official_stargan)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import torch.nn as nn
 from course_lib import stargan
 
 
-from official_stargan import Discriminator, Generator, ResidualBlock  # noqa: F401  (literal copy of the official model.py)
+from official_model import Discriminator, Generator, ResidualBlock  # noqa: F401  (the vendored official model.py)
 
 
 
