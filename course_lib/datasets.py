@@ -501,21 +501,24 @@ def decode(dataset, image_size: int, limit: int = 0, desc: str = "loading images
     from tqdm.auto import tqdm
 
     from course_lib.images import uint8_from_unit
+    from course_lib.lesson import torch_threads
 
     n = len(dataset) if not limit else min(limit, len(dataset))
     if n == 0:
         raise ValueError(f"{type(dataset).__name__}: the dataset is empty")
     images, labels, lms, aus, known, ids = [], [], [], [], [], []
-    for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0, disable=not progress):
-        item = dataset[i]
-        img, lm = resize_item(item["image"], item.get("landmarks"), image_size)
-        images.append(uint8_from_unit(img))
-        labels.append(int(item["label"]))
-        lms.append(lm)
-        a = item.get("aus")
-        aus.append(torch.as_tensor(a, dtype=torch.float32) if a is not None else prototype_aus(torch.tensor([item["label"]]))[0])
-        known.append(a is not None)
-        ids.append(str(item.get("identity", i)))
+    # one small image at a time: one thread (2.5x faster on a busy 2-core machine; same pixels)
+    with torch_threads(1):
+        for i in tqdm(range(n), desc=desc, leave=False, mininterval=1.0, disable=not progress):
+            item = dataset[i]
+            img, lm = resize_item(item["image"], item.get("landmarks"), image_size)
+            images.append(uint8_from_unit(img))
+            labels.append(int(item["label"]))
+            lms.append(lm)
+            a = item.get("aus")
+            aus.append(torch.as_tensor(a, dtype=torch.float32) if a is not None else prototype_aus(torch.tensor([item["label"]]))[0])
+            known.append(a is not None)
+            ids.append(str(item.get("identity", i)))
     index = {name: k for k, name in enumerate(sorted(set(ids)))}
     tensors = {"image": torch.stack(images), "label": torch.tensor(labels, dtype=torch.long),
                "landmarks": torch.stack(lms), "aus": torch.stack(aus), "aus_known": torch.tensor(known),

@@ -114,31 +114,33 @@ def train_mixture(g_steps, n_critic=1, loss="gan", batch=128, seed=0):
     from torch import nn
 
     from course_lib import losses
+    from course_lib.lesson import torch_threads
 
-    torch.manual_seed(seed)
-    modes = torch.tensor([-2.0, 2.0])
-    G = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
-    D = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
-    opt_g = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.9))
-    opt_d = torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.9))
-    shares = []
-    for step in range(g_steps):
-        for _ in range(n_critic):
-            real = (modes[torch.randint(0, 2, (batch,))] + 0.2 * torch.randn(batch)).unsqueeze(1)
-            fake = G(torch.randn(batch, 1)).detach()
-            if loss == "gan":
-                d_loss = losses.gan_discriminator_loss(D(real), D(fake))
-            else:
-                d_loss = losses.critic_adv_loss(D(real), D(fake)) + 10 * losses.gradient_penalty(D, real, fake)
-            opt_d.zero_grad()
-            d_loss.backward()
-            opt_d.step()
-        out = D(G(torch.randn(batch, 1)))
-        g_loss = losses.gan_generator_loss(out) if loss == "gan" else losses.generator_adv_loss(out)
-        opt_g.zero_grad()
-        g_loss.backward()
-        opt_g.step()
-        if (step + 1) % max(1, g_steps // 5) == 0:
-            with torch.no_grad():
-                shares.append(mode_shares(G(torch.randn(2000, 1)), modes, radius=0.6))
-    return shares
+    with torch_threads(1):   # tiny tensors: one thread is many times faster (see torch_threads)
+        torch.manual_seed(seed)
+        modes = torch.tensor([-2.0, 2.0])
+        G = nn.Sequential(nn.Linear(1, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+        D = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+        opt_g = torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.9))
+        opt_d = torch.optim.Adam(D.parameters(), 1e-3, betas=(0.5, 0.9))
+        shares = []
+        for step in range(g_steps):
+            for _ in range(n_critic):
+                real = (modes[torch.randint(0, 2, (batch,))] + 0.2 * torch.randn(batch)).unsqueeze(1)
+                fake = G(torch.randn(batch, 1)).detach()
+                if loss == "gan":
+                    d_loss = losses.gan_discriminator_loss(D(real), D(fake))
+                else:
+                    d_loss = losses.critic_adv_loss(D(real), D(fake)) + 10 * losses.gradient_penalty(D, real, fake)
+                opt_d.zero_grad()
+                d_loss.backward()
+                opt_d.step()
+            out = D(G(torch.randn(batch, 1)))
+            g_loss = losses.gan_generator_loss(out) if loss == "gan" else losses.generator_adv_loss(out)
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+            if (step + 1) % max(1, g_steps // 5) == 0:
+                with torch.no_grad():
+                    shares.append(mode_shares(G(torch.randn(2000, 1)), modes, radius=0.6))
+        return shares

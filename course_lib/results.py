@@ -73,9 +73,10 @@ def methods_table(root: Path) -> str:
     return "\n".join(lines)
 
 
-def _demote(md: str) -> str:
-    """A published table's Markdown with its headings one level down (it sits under a section here)."""
-    return re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + 3) + " ", md, flags=re.M)
+def _demote(md: str, by: int = 3) -> str:
+    """A published table's Markdown with its headings ``by`` levels down (3: under a ``###`` of this
+    page; 2: directly under a ``##`` section), so that the page's headings never skip a level."""
+    return re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + by) + " ", md, flags=re.M)
 
 
 def results_markdown(root: Path) -> str:
@@ -83,11 +84,11 @@ def results_markdown(root: Path) -> str:
     parts = ["## Every method on the embedded data", "", methods_table(root), ""]
     bench = rdir / "bench_quality.md"
     parts += ["## The main job's quality benchmark (`python -m course_lib bench quality`)", ""]
-    parts += [_demote(bench.read_text(encoding="utf-8")).strip() if bench.is_file() else "Not published yet.", ""]
+    parts += [_demote(bench.read_text(encoding="utf-8"), 2).strip() if bench.is_file() else "Not published yet.", ""]
     gpu = rdir / "gpu_time.md"  # python -m course_lib gpu-time (course_lib.gpu_time)
     if gpu.is_file():
         parts += ["## Expected GPU time of each method's colab-t4 run (`python -m course_lib gpu-time`)", "",
-                  _demote(gpu.read_text(encoding="utf-8")).strip(), ""]
+                  _demote(gpu.read_text(encoding="utf-8"), 2).strip(), ""]
     tables = sorted(p for p in rdir.glob("*.md") if p.name not in ("bench_quality.md", gpu.name)) if rdir.is_dir() else []
     parts += ["## Paper tables (`python -m course_lib reproduce <table>`)", ""]
     if not tables:
