@@ -98,7 +98,10 @@ def test_lesson8_book_shows_the_shipped_judge_on_the_embedded_test_split(monkeyp
     assert set(map(str, test.identities)) == set(map(str, expected_test)) and len(test) == record["data"]["n_test"]
     assert not set(map(str, train.identities)) & set(map(str, test.identities))
     _, full_out = run_cells("08_metrics", ["evaluate.collect("], False, monkeypatch)
-    assert full_out == out, f"fast mode prints\n{out}\nthe full lesson\n{full_out}"
+
+    def printed(text):  # a fresh clone builds data/synthetic on the first call and says so
+        return [ln for ln in text.splitlines() if not ln.startswith("building the embedded synthetic dataset")]
+    assert printed(full_out) == printed(out), f"fast mode prints\n{out}\nthe full lesson\n{full_out}"
 
 
 
