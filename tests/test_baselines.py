@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from course_lib import facs, methods
 from course_lib.config import preset
 
+import official_model  # the vendored official StarGAN code (tests/official_stargan)
+
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
@@ -379,42 +381,15 @@ def test_ganimation_networks_start_from_the_official_initialisation():
 
 
 # ----------------------------------------------------------------------------- StarGAN, official solver
-class OfficialSolver:
+class OfficialSolver(official_model.Solver):
     """solver.py ``Solver.train()``'s losses for RaFD (steps 2 and 3 of one iteration, without the
-    optimisers), ``gradient_penalty``, ``label2onehot`` and ``classification_loss``."""
+    optimisers); ``gradient_penalty``, ``label2onehot`` and ``classification_loss`` are the vendored
+    solver's own (tests/official_stargan/solver.py)."""
 
-    def __init__(self, G, D, lambda_cls, lambda_rec, lambda_gp, c_dim=8):
+    def __init__(self, G, D, lambda_cls, lambda_rec, lambda_gp, c_dim=8):  # not Solver.__init__: no loaders
         self.G, self.D, self.c_dim = G, D, c_dim
         self.lambda_cls, self.lambda_rec, self.lambda_gp = lambda_cls, lambda_rec, lambda_gp
         self.dataset, self.device = "RaFD", torch.device("cpu")
-
-    def gradient_penalty(self, y, x):
-        """Compute gradient penalty: (L2_norm(dy/dx) - 1)**2."""
-        weight = torch.ones(y.size()).to(self.device)
-        dydx = torch.autograd.grad(outputs=y,
-                                   inputs=x,
-                                   grad_outputs=weight,
-                                   retain_graph=True,
-                                   create_graph=True,
-                                   only_inputs=True)[0]
-
-        dydx = dydx.view(dydx.size(0), -1)
-        dydx_l2norm = torch.sqrt(torch.sum(dydx**2, dim=1))
-        return torch.mean((dydx_l2norm-1)**2)
-
-    def label2onehot(self, labels, dim):
-        """Convert label indices to one-hot vectors."""
-        batch_size = labels.size(0)
-        out = torch.zeros(batch_size, dim)
-        out[np.arange(batch_size), labels.long()] = 1
-        return out
-
-    def classification_loss(self, logit, target, dataset='CelebA'):
-        """Compute binary or softmax cross entropy loss."""
-        if dataset == 'CelebA':
-            return F.binary_cross_entropy_with_logits(logit, target, size_average=False) / logit.size(0)
-        elif dataset == 'RaFD':
-            return F.cross_entropy(logit, target)
 
     def d_loss(self, x_real, label_org, label_trg):
         c_trg = self.label2onehot(label_trg, self.c_dim)
